@@ -1,0 +1,153 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Relay.Db;
+
+/// <summary>
+/// Records one attempt: the attempt row, each recipient's result, the recipients' new states and the
+/// peer's history, all in one transaction so the web UI never sees a delivery without its outcome.
+/// </summary>
+public sealed class AttemptStore(NpgsqlDataSource dataSource)
+{
+    public async Task<long> RecordAsync(AttemptRecord attempt, IReadOnlyList<RecipientOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var sync = new NpgsqlCommand("set local synchronous_commit = on", connection, transaction))
+            await sync.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        var attemptId = await InsertAttemptAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+        foreach (var outcome in outcomes)
+            await RecordRecipientAsync(connection, transaction, attemptId, outcome, cancellationToken).ConfigureAwait(false);
+        if (attempt.PeerName is not null && attempt.PeerAddress is not null)
+            await UpsertPeerAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return attemptId;
+    }
+
+    private static async Task<long> InsertAttemptAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AttemptRecord a, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            insert into delivery_attempts (next_hop, peer_name, peer_address, peer_port, started_at, duration_ms, stage, reply,
+                policy_level, transport, how, reason, tls_version, tls_cipher, peer_spki_sha256, peer_cert_subject,
+                peer_cert_chain, tlsa_records, tlsa_status, mx_dnssec, address_dnssec, network, network_reason)
+            values (@next_hop, @peer_name, @peer_address, @peer_port, @started_at, @duration_ms, @stage, @reply,
+                @policy_level, @transport, @how, @reason, @tls_version, @tls_cipher, @spki, @subject,
+                @chain, @tlsa, @tlsa_status, @mx_dnssec, @address_dnssec, @network, @network_reason)
+            returning id
+            """, connection, transaction);
+        var p = command.Parameters;
+        p.AddWithValue("next_hop", a.NextHop);
+        AddText(p, "peer_name", a.PeerName);
+        AddText(p, "peer_address", a.PeerAddress);
+        p.AddWithValue("peer_port", NpgsqlDbType.Integer, (object?)a.PeerPort ?? DBNull.Value);
+        p.AddWithValue("started_at", a.StartedAt);
+        p.AddWithValue("duration_ms", (int)Math.Min(int.MaxValue, Math.Max(0, a.Duration.TotalMilliseconds)));
+        p.AddWithValue("stage", a.Stage);
+        AddText(p, "reply", a.Reply);
+        p.AddWithValue("policy_level", a.PolicyLevel);
+        p.AddWithValue("transport", a.Transport);
+        p.AddWithValue("how", a.How);
+        AddText(p, "reason", a.Reason);
+        AddText(p, "tls_version", a.TlsVersion);
+        AddText(p, "tls_cipher", a.TlsCipher);
+        AddText(p, "spki", a.PeerSpkiSha256);
+        AddText(p, "subject", a.PeerCertSubject);
+        AddText(p, "chain", a.PeerCertChain);
+        p.AddWithValue("tlsa", (a.TlsaRecords ?? []).ToArray());
+        AddText(p, "tlsa_status", a.TlsaStatus);
+        AddText(p, "mx_dnssec", a.MxDnssec);
+        AddText(p, "address_dnssec", a.AddressDnssec);
+        p.AddWithValue("network", a.Network);
+        AddText(p, "network_reason", a.NetworkReason);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static async Task RecordRecipientAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long attemptId,
+        RecipientOutcome outcome, CancellationToken cancellationToken)
+    {
+        var result = outcome.Result switch
+        {
+            RecipientResult.Delivered => "delivered",
+            RecipientResult.Bounced => "bounced",
+            _ => "deferred",
+        };
+        await using var command = new NpgsqlCommand("""
+            with link as (
+                insert into attempt_recipients (attempt_id, recipient_id, result, reply)
+                values (@attempt_id, @recipient_id, @result, @reply)
+            )
+            update recipients
+               set state = @result, attempts = attempts + 1, last_attempt_at = now(), last_result = @reply,
+                   next_attempt_at = coalesce(@next_attempt_at, next_attempt_at),
+                   lease_owner = null, lease_expires_at = null, updated_at = now()
+             where id = @recipient_id
+               and state not in ('delivered', 'bounced')   -- a final state is never undone
+            """, connection, transaction);
+        command.Parameters.AddWithValue("attempt_id", attemptId);
+        command.Parameters.AddWithValue("recipient_id", outcome.RecipientId);
+        command.Parameters.AddWithValue("result", result);
+        AddText(command.Parameters, "reply", outcome.Reply);
+        command.Parameters.AddWithValue("next_attempt_at", NpgsqlDbType.TimestampTz, (object?)outcome.NextAttemptAt ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task UpsertPeerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AttemptRecord a, CancellationToken cancellationToken)
+    {
+        // best_transport only ever rises: it is the memory that lets the UI and TOFU spot a downgrade.
+        await using var command = new NpgsqlCommand("""
+            insert into peers as p (next_hop, name, address, last_transport, last_how, last_reason, last_tls_version, last_tls_cipher,
+                               last_spki_sha256, best_transport, last_tlsa_status, last_tlsa_records,
+                               attempts_cleartext, attempts_encrypted, attempts_trusted, attempts_verified)
+            values (@next_hop, @name, @address, @transport, @how, @reason, @tls_version, @tls_cipher, @spki, @transport,
+                    @tlsa_status, @tlsa,
+                    (@transport = 'cleartext')::int, (@transport = 'encrypted')::int, (@transport = 'trusted')::int, (@transport = 'verified')::int)
+            on conflict (name, address) do update set
+                next_hop = excluded.next_hop,
+                last_seen = now(),
+                last_transport = excluded.last_transport,
+                last_how = excluded.last_how,
+                last_reason = excluded.last_reason,
+                last_tls_version = excluded.last_tls_version,
+                last_tls_cipher = excluded.last_tls_cipher,
+                previous_spki_sha256 = case when excluded.last_spki_sha256 is distinct from p.last_spki_sha256
+                                             and excluded.last_spki_sha256 is not null and p.last_spki_sha256 is not null
+                                            then p.last_spki_sha256 else p.previous_spki_sha256 end,
+                spki_changed_at = case when excluded.last_spki_sha256 is distinct from p.last_spki_sha256
+                                        and excluded.last_spki_sha256 is not null and p.last_spki_sha256 is not null
+                                       then now() else p.spki_changed_at end,
+                last_spki_sha256 = coalesce(excluded.last_spki_sha256, p.last_spki_sha256),
+                best_transport = case when array_position(@order, excluded.last_transport) > array_position(@order, p.best_transport)
+                                      then excluded.last_transport else p.best_transport end,
+                best_seen_at = case when array_position(@order, excluded.last_transport) >= array_position(@order, p.best_transport)
+                                    then now() else p.best_seen_at end,
+                last_tlsa_status = coalesce(excluded.last_tlsa_status, p.last_tlsa_status),
+                last_tlsa_records = excluded.last_tlsa_records,
+                attempts_cleartext = p.attempts_cleartext + excluded.attempts_cleartext,
+                attempts_encrypted = p.attempts_encrypted + excluded.attempts_encrypted,
+                attempts_trusted = p.attempts_trusted + excluded.attempts_trusted,
+                attempts_verified = p.attempts_verified + excluded.attempts_verified
+            """, connection, transaction);
+        var p = command.Parameters;
+        p.AddWithValue("next_hop", a.NextHop);
+        p.AddWithValue("name", a.PeerName!);
+        p.AddWithValue("address", a.PeerAddress!);
+        p.AddWithValue("transport", a.Transport);
+        p.AddWithValue("how", a.How);
+        AddText(p, "reason", a.Reason);
+        AddText(p, "tls_version", a.TlsVersion);
+        AddText(p, "tls_cipher", a.TlsCipher);
+        AddText(p, "spki", a.PeerSpkiSha256);
+        AddText(p, "tlsa_status", a.TlsaStatus);
+        p.AddWithValue("tlsa", (a.TlsaRecords ?? []).ToArray());
+        p.AddWithValue("order", TransportOrder);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Weakest first, as DESIGN.md § Security vocabulary orders them.</summary>
+    internal static readonly string[] TransportOrder = ["cleartext", "encrypted", "trusted", "verified"];
+
+    internal static void AddText(NpgsqlParameterCollection parameters, string name, string? value) =>
+        parameters.AddWithValue(name, NpgsqlDbType.Text, (object?)value ?? DBNull.Value);
+}

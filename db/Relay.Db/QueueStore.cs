@@ -1,0 +1,145 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Relay.Db;
+
+/// <summary>The durable queue: enqueue (before we say 250), claim with leases, load for delivery.</summary>
+public sealed class QueueStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Commits the message and all its recipients in one transaction with synchronous commit, then
+    /// returns the queue id. Only after this returns may the listener answer 250.
+    /// </summary>
+    public async Task<string> EnqueueAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
+    {
+        if (recipients.Count == 0)
+            throw new ArgumentException("a message needs at least one recipient", nameof(recipients));
+        var queueId = QueueId.New(DateTimeOffset.UtcNow);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Whatever the server default, an acknowledged message must be on disk before we answer 250.
+        await using (var sync = new NpgsqlCommand("set local synchronous_commit = on", connection, transaction))
+            await sync.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        long messageId;
+        await using (var insert = new NpgsqlCommand("""
+            insert into messages (queue_id, sender, size, body, body_type, smtputf8, requiretls, dsn_envid, dsn_ret,
+                                  client_address, client_helo, client_auth,
+                                  inbound_transport, inbound_tls_version, inbound_tls_cipher, inbound_client_spki)
+            values (@queue_id, @sender, @size, @body, @body_type, @smtputf8, @requiretls, @envid, @ret,
+                    @client_address, @client_helo, @client_auth,
+                    @transport, @tls_version, @tls_cipher, @client_spki)
+            returning id
+            """, connection, transaction))
+        {
+            var p = insert.Parameters;
+            p.AddWithValue("queue_id", queueId);
+            p.AddWithValue("sender", message.Sender);
+            p.AddWithValue("size", (long)message.Body.Length);
+            p.AddWithValue("body", NpgsqlDbType.Bytea, message.Body);
+            p.AddWithValue("body_type", message.BodyType);
+            p.AddWithValue("smtputf8", message.SmtpUtf8);
+            p.AddWithValue("requiretls", message.RequireTls);
+            p.AddWithValue("envid", NpgsqlDbType.Text, (object?)message.DsnEnvid ?? DBNull.Value);
+            p.AddWithValue("ret", NpgsqlDbType.Text, (object?)message.DsnRet ?? DBNull.Value);
+            p.AddWithValue("client_address", message.ClientAddress);
+            p.AddWithValue("client_helo", NpgsqlDbType.Text, (object?)message.ClientHelo ?? DBNull.Value);
+            p.AddWithValue("client_auth", NpgsqlDbType.Text, (object?)message.ClientAuth ?? DBNull.Value);
+            p.AddWithValue("transport", message.Inbound.Transport);
+            p.AddWithValue("tls_version", NpgsqlDbType.Text, (object?)message.Inbound.TlsVersion ?? DBNull.Value);
+            p.AddWithValue("tls_cipher", NpgsqlDbType.Text, (object?)message.Inbound.TlsCipher ?? DBNull.Value);
+            p.AddWithValue("client_spki", NpgsqlDbType.Text, (object?)message.Inbound.ClientSpki ?? DBNull.Value);
+            messageId = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        await using (var rcpts = new NpgsqlCommand("""
+            insert into recipients (message_id, address, next_hop, dsn_notify, dsn_orcpt)
+            select @message_id, a, h, n, o from unnest(@addresses, @hops, @notify, @orcpt) as r(a, h, n, o)
+            """, connection, transaction))
+        {
+            rcpts.Parameters.AddWithValue("message_id", messageId);
+            rcpts.Parameters.AddWithValue("addresses", recipients.Select(r => r.Address).ToArray());
+            rcpts.Parameters.AddWithValue("hops", recipients.Select(r => r.NextHop).ToArray());
+            rcpts.Parameters.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.DsnNotify).ToArray());
+            rcpts.Parameters.AddWithValue("orcpt", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.DsnOrcpt).ToArray());
+            await rcpts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // NOTIFY is delivered at commit, so a woken worker always finds the rows.
+        await using (var notify = new NpgsqlCommand($"notify {RelayDatabase.QueueChannel}", connection, transaction))
+            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return queueId;
+    }
+
+    /// <summary>
+    /// Leases up to <paramref name="batch"/> due recipients to <paramref name="owner"/>, grouped by next
+    /// hop. SKIP LOCKED keeps concurrent claimers apart; an expired lease makes a recipient claimable
+    /// again, so a crashed worker's recipients come back.
+    /// </summary>
+    public async Task<IReadOnlyList<NextHopBatch>> ClaimAsync(int batch, TimeSpan leaseDuration, string owner, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            with due as (
+                select r.id
+                from recipients r
+                where r.state in ('queued', 'deferred')
+                  and r.next_attempt_at <= now()
+                  and (r.lease_expires_at is null or r.lease_expires_at <= now())
+                order by r.next_attempt_at, r.id
+                limit @batch
+                for update of r skip locked
+            )
+            update recipients r
+               set lease_owner = @owner, lease_expires_at = now() + @lease, updated_at = now()
+              from due, messages m
+             where r.id = due.id and m.id = r.message_id
+            returning r.id, r.message_id, m.queue_id, r.address, r.next_hop, r.attempts, r.dsn_notify, r.dsn_orcpt,
+                      m.received_at, r.lease_expires_at
+            """, connection);
+        command.Parameters.AddWithValue("batch", Math.Max(1, batch));
+        command.Parameters.AddWithValue("owner", owner);
+        command.Parameters.AddWithValue("lease", leaseDuration);
+        var claimed = new List<ClaimedRecipient>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                claimed.Add(new ClaimedRecipient(
+                    reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                    reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9)));
+        }
+        return claimed.GroupBy(r => r.NextHop, StringComparer.Ordinal)
+            .Select(g => new NextHopBatch(g.Key, g.OrderBy(r => r.MessageId).ThenBy(r => r.RecipientId).ToList()))
+            .ToList();
+    }
+
+    /// <summary>When the earliest waiting recipient becomes due (null when nothing waits), for the scheduler's sleep.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            select min(greatest(next_attempt_at, coalesce(lease_expires_at, next_attempt_at)))
+            from recipients where state in ('queued', 'deferred')
+            """, connection);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is DateTime dt ? new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)) : null;
+    }
+
+    public async Task<QueuedMessage?> LoadMessageAsync(long messageId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            select id, queue_id, sender, body, received_at, body_type, smtputf8, requiretls, dsn_envid, dsn_ret
+            from messages where id = @id
+            """, connection);
+        command.Parameters.AddWithValue("id", messageId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            return null;
+        return new QueuedMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
+    }
+}

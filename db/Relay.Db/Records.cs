@@ -1,0 +1,102 @@
+namespace Relay.Db;
+
+// Plain rows crossing the Db boundary. Transport words are the ones of DESIGN.md § Security
+// vocabulary; the schema's CHECK constraints reject anything else, so a typo fails loudly.
+
+/// <summary>How a message reached us: the inbound session's transport security.</summary>
+public sealed record InboundSecurity(string Transport, string? TlsVersion = null, string? TlsCipher = null, string? ClientSpki = null)
+{
+    public static InboundSecurity Cleartext { get; } = new("cleartext");
+}
+
+public sealed record NewMessage(
+    string Sender,
+    ReadOnlyMemory<byte> Body,
+    string ClientAddress,
+    string? ClientHelo,
+    InboundSecurity Inbound,
+    string? ClientAuth = null,
+    string BodyType = "7BIT",
+    bool SmtpUtf8 = false,
+    bool RequireTls = false,
+    string? DsnEnvid = null,
+    string? DsnRet = null);
+
+public sealed record NewRecipient(string Address, string? DsnNotify = null, string? DsnOrcpt = null)
+{
+    /// <summary>The grouping key for delivery: the lower-cased domain of the address.</summary>
+    public string NextHop
+    {
+        get
+        {
+            var at = Address.LastIndexOf('@');
+            return (at < 0 ? Address : Address[(at + 1)..]).ToLowerInvariant();
+        }
+    }
+}
+
+/// <summary>A recipient leased to one delivery worker until <see cref="LeaseExpiresAt"/>.</summary>
+public sealed record ClaimedRecipient(
+    long RecipientId,
+    long MessageId,
+    string QueueId,
+    string Address,
+    string NextHop,
+    int Attempts,
+    string? DsnNotify,
+    string? DsnOrcpt,
+    DateTimeOffset ReceivedAt,
+    DateTimeOffset LeaseExpiresAt);
+
+/// <summary>Claimed recipients that share a next hop, so one session can carry them.</summary>
+public sealed record NextHopBatch(string NextHop, IReadOnlyList<ClaimedRecipient> Recipients);
+
+/// <summary>What delivery needs of a queued message.</summary>
+public sealed record QueuedMessage(
+    long Id,
+    string QueueId,
+    string Sender,
+    byte[] Body,
+    DateTimeOffset ReceivedAt,
+    string BodyType,
+    bool SmtpUtf8,
+    bool RequireTls,
+    string? DsnEnvid,
+    string? DsnRet);
+
+public enum RecipientResult { Delivered, Deferred, Bounced }
+
+public sealed record RecipientOutcome(long RecipientId, RecipientResult Result, string? Reply, DateTimeOffset? NextAttemptAt = null);
+
+/// <summary>One SMTP session with one peer, with the full outcome of DESIGN.md § Security vocabulary.</summary>
+public sealed record AttemptRecord(
+    string NextHop,
+    string? PeerName,
+    string? PeerAddress,
+    int? PeerPort,
+    DateTimeOffset StartedAt,
+    TimeSpan Duration,
+    string Stage,
+    string? Reply,
+    string PolicyLevel,
+    string Transport,
+    string How,
+    string? Reason,
+    string? TlsVersion = null,
+    string? TlsCipher = null,
+    string? PeerSpkiSha256 = null,
+    string? PeerCertSubject = null,
+    string? PeerCertChain = null,
+    IReadOnlyList<string>? TlsaRecords = null,
+    string? TlsaStatus = null,
+    string? MxDnssec = null,
+    string? AddressDnssec = null,
+    string Network = "none",
+    string? NetworkReason = null);
+
+public sealed record Page(int Offset = 0, int Limit = 50)
+{
+    public const int MaxLimit = 500;
+    public int SafeLimit => Math.Clamp(Limit, 1, MaxLimit);
+    public int SafeOffset => Math.Max(0, Offset);
+}

@@ -1,0 +1,46 @@
+using Npgsql;
+
+namespace Relay.Db;
+
+/// <summary>
+/// The one entry point to PostgreSQL. Everything that speaks SQL lives in this assembly and uses
+/// parameterised statements only; callers get typed operations, never a connection.
+/// </summary>
+public sealed class RelayDatabase : IAsyncDisposable
+{
+    public const string QueueChannel = "relay_queue";
+
+    public RelayDatabase(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        DataSource = builder.Build();
+        Queue = new QueueStore(DataSource);
+        Attempts = new AttemptStore(DataSource);
+        Reads = new ReadModels(DataSource);
+        Policies = new PolicyStore(DataSource);
+        Admin = new QueueAdmin(DataSource);
+        Sessions = new InboundSessionStore(DataSource);
+    }
+
+    internal NpgsqlDataSource DataSource { get; }
+
+    public QueueStore Queue { get; }
+    public AttemptStore Attempts { get; }
+    public ReadModels Reads { get; }
+    public PolicyStore Policies { get; }
+    public QueueAdmin Admin { get; }
+    public InboundSessionStore Sessions { get; }
+
+    public Migrator Migrator() => new(DataSource);
+
+    /// <summary>A listener that wakes when a message is enqueued or released (LISTEN relay_queue).</summary>
+    public QueueSignal ListenForQueue() => new(DataSource);
+
+    /// <summary>Opens and closes one connection: a readiness check that names the failure.</summary>
+    public async Task CheckReachableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}
