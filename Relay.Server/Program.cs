@@ -1,1 +1,3 @@
-return 0;
+using Relay.Server.Cli;
+
+return await RelayCli.RunAsync(args);

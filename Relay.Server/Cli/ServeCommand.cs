@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Server.Configuration;
+using Relay.Server.Roles;
+
+namespace Relay.Server.Cli;
+
+/// <summary>`relay serve [--roles smtp,delivery,web]`: runs until SIGTERM/SIGINT, then drains.</summary>
+internal static class ServeCommand
+{
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(20);
+
+    public static Command Build()
+    {
+        var roles = new Option<string>("--roles")
+        {
+            Description = $"comma-separated roles to run ({string.Join(", ", RoleFactory.Known)})",
+            DefaultValueFactory = _ => string.Join(',', RoleFactory.Known),
+        };
+        var command = new Command("serve", "run the relay until SIGTERM or SIGINT, then drain") { roles };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var names = ParseRoles(parse.GetValue(roles) ?? "");
+            var config = CliContext.Config();
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })
+                .SetMinimumLevel(LogLevel.Information));
+            var log = loggers.CreateLogger("relay");
+            await using var db = await DatabaseConnector.OpenAsync(config.RequireDatabase(), cancellationToken);
+            await RequireCurrentSchemaAsync(db, cancellationToken);
+
+            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            using var cancelled = cancellationToken.Register(() => stop.TrySetResult());
+
+            var started = new List<IRole>();
+            try
+            {
+                foreach (var name in names)
+                {
+                    var role = RoleFactory.Create(name, config, db, loggers);
+                    started.Add(role);
+                    await role.StartAsync(cancellationToken);
+                    log.LogInformation("role {Role} started", name);
+                }
+                log.LogInformation("relay {Hostname} serving roles {Roles}", config.Hostname, string.Join(",", names));
+                await stop.Task;
+                log.LogInformation("stopping: draining for up to {Seconds} s", Drain.TotalSeconds);
+            }
+            finally
+            {
+                started.Reverse();
+                foreach (var role in started)
+                {
+                    try { await role.StopAsync(Drain); }
+                    catch (Exception e) { log.LogError(e, "role {Role} did not stop cleanly", role.Name); }
+                    await role.DisposeAsync();
+                }
+            }
+            return RelayCli.Ok;
+        });
+        return command;
+    }
+
+    internal static IReadOnlyList<string> ParseRoles(string value)
+    {
+        var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => n.ToLowerInvariant()).Distinct().ToList();
+        if (names.Count == 0)
+            throw new UsageException("--roles: name at least one role");
+        foreach (var name in names.Where(n => !RoleFactory.Known.Contains(n)))
+            throw new UsageException($"--roles: unknown role '{name}'; expected {string.Join(", ", RoleFactory.Known)}");
+        return names;
+    }
+
+    private static async Task RequireCurrentSchemaAsync(RelayDatabase db, CancellationToken cancellationToken)
+    {
+        var applied = await db.Migrator().AppliedVersionsAsync(cancellationToken);
+        var missing = Migrator.Embedded().Where(m => !applied.Contains(m.Version)).ToList();
+        if (missing.Count > 0)
+            throw new ConfigException("Relay:Database", null,
+                $"schema is missing migrations {string.Join(", ", missing.Select(m => m.Version))}: run `relay migrate` first");
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Server.Configuration;
+
+namespace Relay.Server.Roles;
+
+/// <summary>Builds the roles named on `relay serve --roles`, wiring configuration into each.</summary>
+internal static class RoleFactory
+{
+    public static readonly IReadOnlyList<string> Known = ["smtp", "delivery", "web"];
+
+    public static IRole Create(string name, RelayConfig config, RelayDatabase db, ILoggerFactory loggers) => name switch
+    {
+        _ => throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}"),
+    };
+}
