@@ -28,7 +28,7 @@ for project in tests/*.Tests/*.Tests.csproj; do
     grep -E "^\s+(Failed|Error Message|  at )|error|Test Run Aborted" "$results/$name.log" | head -n 60
     [ -f "$results/$name.trx" ] || { echo "$name: no results (the test host crashed?)"; tail -n 30 "$results/$name.log"; }
   fi
-  grep -E "^(Passed!|Failed!)" "$results/$name.log" || true
+  [ -f "$results/$name.trx" ] && echo "$name: $(scripts/trx-summary.sh "$results/$name.trx")"
 done
 
 summary=$(scripts/trx-summary.sh "$results")

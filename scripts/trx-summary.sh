@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Sums the counters of every TRX file under DIR and prints the closing line CI reads:
-#   N passed, N failed, N skipped
+# Sums the counters of the TRX files given (or of every TRX file in a directory given) and prints the
+# closing line CI reads:  N passed, N failed, N skipped
 set -euo pipefail
-dir=${1:?usage: trx-summary.sh DIR}
+[ $# -gt 0 ] || { echo "usage: trx-summary.sh DIR|FILE.trx..." >&2; exit 2; }
+files=()
+for arg in "$@"; do
+  if [ -d "$arg" ]; then files+=("$arg"/*.trx); else files+=("$arg"); fi
+done
 passed=0; failed=0; total=0; executed=0
-for trx in "$dir"/*.trx; do
+for trx in "${files[@]}"; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }

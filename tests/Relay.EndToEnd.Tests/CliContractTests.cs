@@ -1,0 +1,113 @@
+using Relay.TestKit.Postgres;
+
+namespace Relay.EndToEnd.Tests;
+
+/// <summary>The command-line contract of DESIGN.md § Contracts, exercised on the real executable.</summary>
+public class CliContractTests
+{
+    private static Dictionary<string, string> Env(params (string Key, string Value)[] pairs) => pairs.ToDictionary(p => p.Key, p => p.Value);
+
+    [Fact]
+    public async Task Version_prints_the_version_and_exits_0()
+    {
+        var (code, stdout, _) = await RelayProcess.RunAsync(Env(), "--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^\d+\.\d+\.\d+", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Unknown_command_exits_2()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(), "frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("frobnicate", stderr);
+    }
+
+    [Fact]
+    public async Task Migrate_without_a_database_key_names_the_key_and_exits_2()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(), "migrate");
+        Assert.Equal(2, code);
+        Assert.Contains("Relay:Database", stderr);
+    }
+
+    [Fact]
+    public async Task Unreachable_database_names_the_key_and_exits_2()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1;Username=nobody;Timeout=3")), "migrate");
+        Assert.Equal(2, code);
+        Assert.Contains("Relay:Database", stderr);
+        Assert.Contains("unreachable", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("Relay__TrustedNetworks__0", "10.0.0.0/33", "Relay:TrustedNetworks:0")]
+    [InlineData("Relay__TrustedNetworks__0", "not-a-network", "Relay:TrustedNetworks:0")]
+    [InlineData("Relay__Domains__0", "exa mple.org", "Relay:Domains:0")]
+    [InlineData("Relay__Domains__0", "-bad-.org", "Relay:Domains:0")]
+    [InlineData("Relay__Smtp__Listen__0", "127.0.0.1:99999", "Relay:Smtp:Listen:0")]
+    [InlineData("Relay__Smtp__Listen__0", "localhost:25", "Relay:Smtp:Listen:0")]
+    [InlineData("Relay__Policy__Default", "sometimes", "Relay:Policy:Default")]
+    [InlineData("Relay__Delivery__Port", "0", "Relay:Delivery:Port")]
+    [InlineData("Relay__Routes__example.org", "[not-an-ip]:25", "Relay:Routes:example.org")]
+    [InlineData("Relay__Tls__Certificate", "/nonexistent/cert.pem", "Relay:Tls")]
+    public async Task Bad_configuration_stops_start_up_naming_key_and_value_with_exit_2(string variable, string value, string key)
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env((variable, value), ("Relay__Database", "Host=127.0.0.1;Port=1")), "serve");
+        Assert.Equal(2, code);
+        Assert.Contains(key, stderr);
+        if (!key.StartsWith("Relay:Tls", StringComparison.Ordinal))
+            Assert.Contains(value, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Config_file_that_is_not_json_names_the_file_and_exits_2()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"relay-bad-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "{ \"Relay\": ");
+        try
+        {
+            var (code, _, stderr) = await RelayProcess.RunAsync(Env(), "migrate", "--config", path);
+            Assert.Equal(2, code);
+            Assert.Contains(path, stderr);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public async Task Migrate_applies_the_schema_once_and_a_second_run_reports_up_to_date()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("e2e_migrate");
+
+        var first = await RelayProcess.RunAsync(Env(("Relay__Database", database)), "migrate");
+        var second = await RelayProcess.RunAsync(Env(("Relay__Database", database)), "migrate");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("0001_initial", first.Stdout);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("up to date", second.Stdout);
+    }
+
+    [Fact]
+    public async Task Serve_refuses_a_database_that_was_not_migrated()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var database = await cluster.CreateDatabaseAsync("e2e_unmigrated");
+
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", database)), "serve", "--roles", "delivery");
+
+        Assert.Equal(2, code);
+        Assert.Contains("relay migrate", stderr);
+    }
+
+    [Fact]
+    public async Task Serve_with_an_unknown_role_exits_2_naming_it()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1")), "serve", "--roles", "smtp,teleport");
+        Assert.Equal(2, code);
+        Assert.Contains("teleport", stderr);
+    }
+}

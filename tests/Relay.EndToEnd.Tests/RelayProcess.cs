@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Relay.EndToEnd.Tests;
+
+/// <summary>
+/// The real `relay` executable (relay.dll, copied beside this test assembly by the project reference),
+/// run as a child process with configuration passed through environment variables.
+/// </summary>
+public sealed class RelayProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private RelayProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static string RelayDll => Path.Combine(AppContext.BaseDirectory, "relay.dll");
+
+    public int Id => process.Id;
+
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    public bool HasExited => process.HasExited;
+
+    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var info = Info(environment, arguments);
+        return new RelayProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start relay"));
+    }
+
+    /// <summary>Runs a command to completion: exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> environment,
+        params string[] arguments)
+    {
+        using var process = Process.Start(Info(environment, arguments))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Waits until the output contains <paramref name="text"/>; throws with the output when it does not in time.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"relay exited ({process.ExitCode}) before printing '{text}':\n{Output}");
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"relay did not print '{text}' within {timeout}:\n{Output}");
+            await Task.Delay(25);
+        }
+    }
+
+    public void Kill() => process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM, as an init system stops a service.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        return process.ExitCode;
+    }
+
+    private static ProcessStartInfo Info(IReadOnlyDictionary<string, string> environment, string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        info.ArgumentList.Add(RelayDll);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        // Nothing from the developer's environment may configure the relay under test.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(key);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        return info;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        process.Dispose();
+    }
+}
