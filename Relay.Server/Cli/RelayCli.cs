@@ -56,6 +56,12 @@ public static class RelayCli
             await Console.Error.WriteLineAsync($"relay: {e.Message}");
             return BadInput;
         }
+        catch (Npgsql.NpgsqlException e) when (e is not Npgsql.PostgresException)
+        {
+            // Any command that reaches for the database: unreachable is a configuration problem (exit 2).
+            await Console.Error.WriteLineAsync($"relay: configuration: Relay:Database: database unreachable: {e.Message}");
+            return BadInput;
+        }
     }
 }
 

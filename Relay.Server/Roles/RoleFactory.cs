@@ -11,6 +11,9 @@ internal static class RoleFactory
 
     public static IRole Create(string name, RelayConfig config, RelayDatabase db, ILoggerFactory loggers) => name switch
     {
+        "smtp" => new SmtpRoleAdapter(config, db, loggers),
+        "delivery" => new DeliveryRoleAdapter(config, db, loggers),
+        "web" => new WebRoleAdapter(config, db, loggers),
         _ => throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}"),
     };
 }

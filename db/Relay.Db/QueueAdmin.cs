@@ -27,6 +27,13 @@ public sealed class QueueAdmin(NpgsqlDataSource dataSource)
         select count(*)::int from released, pg_notify('{RelayDatabase.QueueChannel}', '')
         """, cancellationToken, scalar: true);
 
+    /// <summary>Gives up on every waiting or held recipient now (`relay queue bounce`); the caller sends the DSN.</summary>
+    public Task<int> BounceAsync(string queueId, CancellationToken cancellationToken) => UpdateAsync(queueId, """
+        update recipients r set state = 'bounced', last_result = '5.0.0 bounced by the operator', lease_owner = null,
+               lease_expires_at = null, updated_at = now()
+        from messages m where m.id = r.message_id and m.queue_id = @queue_id and r.state in ('queued', 'deferred', 'held')
+        """, cancellationToken);
+
     /// <summary>Removes the message and everything recorded about it.</summary>
     public async Task<bool> DeleteAsync(string queueId, CancellationToken cancellationToken) =>
         await UpdateAsync(queueId, "delete from messages where queue_id = @queue_id", cancellationToken) > 0;

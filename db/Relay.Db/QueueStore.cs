@@ -127,6 +127,17 @@ public sealed class QueueStore(NpgsqlDataSource dataSource)
         return value is DateTime dt ? new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)) : null;
     }
 
+    /// <summary>The message by its public queue id (for operator actions such as `relay queue bounce`).</summary>
+    public async Task<QueuedMessage?> LoadMessageAsync(string queueId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("select id from messages where queue_id = @queue_id", connection);
+        command.Parameters.AddWithValue("queue_id", queueId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id
+            ? await LoadMessageAsync(id, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
     public async Task<QueuedMessage?> LoadMessageAsync(long messageId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

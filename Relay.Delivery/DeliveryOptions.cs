@@ -1,0 +1,94 @@
+using System.Globalization;
+using Relay.Smtp.Client;
+
+namespace Relay.Delivery;
+
+/// <summary>Everything the delivery role is configured with (DESIGN.md § Contracts keys in <see cref="FromConfiguration"/>).</summary>
+public sealed record DeliveryOptions
+{
+    /// <summary>Our name in EHLO and in DSNs (Relay:Hostname).</summary>
+    public string Hostname { get; init; } = "localhost";
+
+    /// <summary>Remote SMTP port for MX peers (Relay:Delivery:Port); routes carry their own.</summary>
+    public int Port { get; init; } = 25;
+
+    /// <summary>Resolvers, trusted for the AD bit (Relay:Dns:Servers), "ADDR[:PORT]".</summary>
+    public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>Hosted domain → "host:port" or "[address]:port" (Relay:Routes:&lt;domain&gt;).</summary>
+    public IReadOnlyDictionary<string, string> Routes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Default policy level for destinations without an explicit one (Relay:Policy:Default).</summary>
+    public string DefaultPolicy { get; init; } = "dane";
+
+    /// <summary>Next hops delivered at the same time by this process.</summary>
+    public int Workers { get; init; } = 4;
+
+    /// <summary>Recipients leased per claim.</summary>
+    public int ClaimBatch { get; init; } = 100;
+
+    /// <summary>How long a claim is ours; longer than the slowest session we allow.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan FirstRetry { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxRetry { get; init; } = TimeSpan.FromMinutes(67);
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromDays(5);
+
+    /// <summary>Longest sleep without NOTIFY: the queue is checked at least this often.</summary>
+    public TimeSpan IdlePoll { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After stop is requested, how long running sessions may take to finish.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>RFC 5321 §5.1 suggests a limit; the issue asks for 5 addresses per attempt.</summary>
+    public int MaxAddressesPerAttempt { get; init; } = 5;
+
+    /// <summary>Largest original message returned inside a DSN; beyond it only the headers go back.</summary>
+    public int MaxReturnedMessageBytes { get; init; } = 256 * 1024;
+
+    public SmtpClientTimeouts Timeouts { get; init; } = new();
+
+    /// <summary>Process identity for leases: several processes share one database.</summary>
+    public string WorkerId { get; init; } = NewWorkerId();
+
+    private static string NewWorkerId()
+    {
+        var id = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        return id.Length <= 100 ? id : id[^100..];
+    }
+
+    /// <summary>
+    /// Reads the DESIGN.md configuration keys from a flattened configuration (IConfiguration.AsEnumerable()):
+    /// Relay:Hostname, Relay:Delivery:Port, Relay:Dns:Servers:N, Relay:Routes:&lt;domain&gt;, Relay:Policy:Default,
+    /// and Relay:Delivery:{Workers,ClaimBatch,LeaseSeconds,FirstRetrySeconds,MaxRetrySeconds,LifetimeHours}.
+    /// </summary>
+    public static DeliveryOptions FromConfiguration(IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in settings)
+            if (value is not null) map[key] = value;
+        string? Get(string key) => map.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        int Int(string key, int fallback) => Get(key) is { } v && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : fallback;
+        double Dbl(string key, double fallback) => Get(key) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : fallback;
+
+        var defaults = new DeliveryOptions();
+        const string routePrefix = "Relay:Routes:";
+        const string dnsPrefix = "Relay:Dns:Servers:";
+        return new DeliveryOptions
+        {
+            Hostname = Get("Relay:Hostname") ?? defaults.Hostname,
+            Port = Int("Relay:Delivery:Port", defaults.Port),
+            DnsServers = map.Where(kv => kv.Key.StartsWith(dnsPrefix, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(kv => int.TryParse(kv.Key[dnsPrefix.Length..], out var i) ? i : int.MaxValue).Select(kv => kv.Value).ToList(),
+            Routes = map.Where(kv => kv.Key.StartsWith(routePrefix, StringComparison.OrdinalIgnoreCase) && kv.Key.Length > routePrefix.Length)
+                .ToDictionary(kv => kv.Key[routePrefix.Length..].ToLowerInvariant(), kv => kv.Value, StringComparer.OrdinalIgnoreCase),
+            DefaultPolicy = Get("Relay:Policy:Default") ?? defaults.DefaultPolicy,
+            Workers = Math.Max(1, Int("Relay:Delivery:Workers", defaults.Workers)),
+            ClaimBatch = Math.Max(1, Int("Relay:Delivery:ClaimBatch", defaults.ClaimBatch)),
+            Lease = TimeSpan.FromSeconds(Dbl("Relay:Delivery:LeaseSeconds", defaults.Lease.TotalSeconds)),
+            FirstRetry = TimeSpan.FromSeconds(Dbl("Relay:Delivery:FirstRetrySeconds", defaults.FirstRetry.TotalSeconds)),
+            MaxRetry = TimeSpan.FromSeconds(Dbl("Relay:Delivery:MaxRetrySeconds", defaults.MaxRetry.TotalSeconds)),
+            Lifetime = TimeSpan.FromHours(Dbl("Relay:Delivery:LifetimeHours", defaults.Lifetime.TotalHours)),
+        };
+    }
+}

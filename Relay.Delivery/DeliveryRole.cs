@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Delivery.Engine;
+using Relay.Delivery.Planning;
+using Relay.Delivery.Routing;
+using Relay.Dns;
+
+namespace Relay.Delivery;
+
+/// <summary>
+/// The delivery role of `relay serve`: claims due recipients (leases, SKIP LOCKED), wakes on NOTIFY and
+/// on the next due time, and delivers each next hop's batch with up to <see cref="DeliveryOptions.Workers"/>
+/// hops in parallel. Any number of processes may run against one database. On stop it claims nothing
+/// more and gives running sessions <see cref="DeliveryOptions.DrainTimeout"/> to finish; anything left
+/// comes back when its lease expires.
+/// </summary>
+public sealed class DeliveryRole
+{
+    private readonly DeliveryOptions options;
+    private readonly RelayDatabase database;
+    private readonly ILogger logger;
+    private readonly HopDelivery hops;
+
+    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger)
+        : this(options, database, logger, dns: null, planner: null)
+    {
+    }
+
+    /// <param name="dns">Resolver to use; by default one over <see cref="DeliveryOptions.DnsServers"/> (none → routes only).</param>
+    /// <param name="planner">Planner to use; by default Relay.Policy's planner through <see cref="PolicyPlanner"/>.</param>
+    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger, IDnsResolver? dns, IDeliveryPlanner? planner)
+    {
+        this.options = options;
+        this.database = database;
+        this.logger = logger;
+        dns ??= CreateResolver(options);
+        planner ??= new PolicyPlanner(dns, database, options);
+        hops = new HopDelivery(database, planner, options, logger);
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await using var signal = database.ListenForQueue();
+        using var drain = new CancellationTokenSource();
+        await using var registration = cancellationToken.Register(() => drain.CancelAfter(options.DrainTimeout)).ConfigureAwait(false);
+        logger.LogInformation("delivery: started as {Worker} with {Workers} worker(s)", options.WorkerId, options.Workers);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IReadOnlyList<NextHopBatch> batches;
+            try
+            {
+                batches = await database.Queue.ClaimAsync(options.ClaimBatch, options.Lease, options.WorkerId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                logger.LogWarning(e, "delivery: claim failed; retrying");
+                await SleepAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (batches.Count == 0)
+            {
+                await WaitForWorkAsync(signal, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = options.Workers },
+                async (batch, _) => await DeliverSafelyAsync(batch, drain.Token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        logger.LogInformation("delivery: stopped");
+    }
+
+    /// <summary>Claims once and delivers what was due; returns the number of recipients claimed (for tests and `relay queue` tooling).</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var batches = await database.Queue.ClaimAsync(options.ClaimBatch, options.Lease, options.WorkerId, cancellationToken).ConfigureAwait(false);
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = options.Workers },
+            async (batch, _) => await DeliverSafelyAsync(batch, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return batches.Sum(b => b.Recipients.Count);
+    }
+
+    private async Task DeliverSafelyAsync(NextHopBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await hops.DeliverAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogInformation("delivery: {NextHop} interrupted by shutdown; its recipients return when the lease expires", batch.NextHop);
+        }
+        catch (Exception e)
+        {
+            // The recipients stay leased and come back after the lease: a bug here delays mail, never loses it.
+            logger.LogError(e, "delivery: {NextHop} failed unexpectedly", batch.NextHop);
+        }
+    }
+
+    private async Task WaitForWorkAsync(QueueSignal signal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var next = await database.Queue.NextDueAsync(cancellationToken).ConfigureAwait(false);
+            var wait = next is null ? options.IdlePoll : next.Value - DateTimeOffset.UtcNow;
+            wait = wait < TimeSpan.FromMilliseconds(20) ? TimeSpan.FromMilliseconds(20) : wait > options.IdlePoll ? options.IdlePoll : wait;
+            await signal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        {
+            logger.LogWarning(e, "delivery: next-due query failed");
+            await SleepAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try { await Task.Delay(delay, cancellationToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    private static IDnsResolver? CreateResolver(DeliveryOptions options)
+    {
+        var servers = new List<DnsServer>();
+        foreach (var text in options.DnsServers)
+            if (DnsServer.TryParse(text, trusted: true, out var server)) servers.Add(server!);
+        return servers.Count == 0 ? null : new DnsResolver(servers);
+    }
+}

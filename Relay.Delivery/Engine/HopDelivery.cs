@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Delivery.Bounces;
+using Relay.Delivery.Planning;
+using Relay.Delivery.Sessions;
+using Relay.Smtp.Client;
+
+namespace Relay.Delivery.Engine;
+
+/// <summary>
+/// Delivers one claimed batch (one next hop): plan, then peers in plan order (at most
+/// <see cref="DeliveryOptions.MaxAddressesPerAttempt"/>), several messages per session, each transaction
+/// recorded the moment it ends so a crash duplicates at most the transaction in flight. A peer that
+/// fails before MAIL (refused, 5xx greeting, TLS demanded but impossible) passes the messages on to
+/// the next peer; when none is left they are deferred with every peer's reason.
+/// </summary>
+public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner, DeliveryOptions options, ILogger logger)
+{
+    private readonly RetrySchedule retry = new(options);
+    private readonly BounceSender bounces = new(database, options);
+
+    private sealed record Pending(QueuedMessage Message, IReadOnlyList<ClaimedRecipient> Recipients);
+
+    public async Task DeliverAsync(NextHopBatch batch, CancellationToken cancellationToken)
+    {
+        var pending = new List<Pending>();
+        foreach (var group in batch.Recipients.GroupBy(r => r.MessageId))
+        {
+            var message = await database.Queue.LoadMessageAsync(group.Key, cancellationToken).ConfigureAwait(false);
+            if (message is not null) pending.Add(new Pending(message, group.ToList())); // null: deleted meanwhile
+        }
+        if (pending.Count == 0) return;
+
+        var started = DateTimeOffset.UtcNow;
+        var plan = await planner.PlanAsync(batch.NextHop, cancellationToken).ConfigureAwait(false);
+        if (plan.Failure is { } failure)
+        {
+            var reply = $"{failure.Status} {failure.Reason}";
+            foreach (var p in pending)
+            {
+                var verdicts = p.Recipients.Select(r => new RecipientVerdict(r,
+                    failure.Permanent ? RecipientResult.Bounced : RecipientResult.Deferred, reply, failure.Status)).ToList();
+                var attempt = new AttemptRecord(batch.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, ClientStage.Dns,
+                    reply, plan.Level, "cleartext", "none", "no-peer: " + failure.Reason, MxDnssec: failure.MxDnssec);
+                await FinishAsync(p.Message, attempt, verdicts, remoteMta: null, cancellationToken).ConfigureAwait(false);
+            }
+            return;
+        }
+
+        // REQUIRETLS messages (RFC 8689) travel in their own sessions, where no cleartext fallback exists.
+        foreach (var group in pending.GroupBy(p => p.Message.RequireTls))
+            await DeliverToPeersAsync(plan, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task DeliverToPeersAsync(DeliveryPlan plan, List<Pending> pending, bool requireTls, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        PeerPlan? lastPeer = null;
+        SessionFailure? lastFailure = null;
+        var lastStarted = DateTimeOffset.UtcNow;
+        foreach (var peer in plan.Peers.Take(options.MaxAddressesPerAttempt))
+        {
+            if (pending.Count == 0) break;
+            if (cancellationToken.IsCancellationRequested) break;
+            var started = DateTimeOffset.UtcNow;
+            var (session, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, cancellationToken).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                lastPeer = peer;
+                lastFailure = failure;
+                lastStarted = started;
+                failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {failure.Stage}: {failure.Text}");
+                logger.LogInformation("{NextHop}: {Peer}[{Address}] failed at {Stage}: {Text}", plan.NextHop, peer.Peer.Name, peer.Peer.Address,
+                    failure.Stage, failure.Text);
+                // The attempt is recorded for the peer's history; the recipients stay leased and move on.
+                await database.Attempts.RecordAsync(Attempt(plan, peer, started, failure.Stage, failure.Text, failure.Transport), [],
+                    cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await using (session!)
+            {
+                var usable = true;
+                while (pending.Count > 0 && usable && !cancellationToken.IsCancellationRequested)
+                {
+                    var p = pending[0];
+                    pending.RemoveAt(0);
+                    var transactionStarted = DateTimeOffset.UtcNow;
+                    var result = await MessageTransaction.RunAsync(session!, p.Message, p.Recipients, cancellationToken).ConfigureAwait(false);
+                    usable = result.SessionUsable;
+                    var attempt = Attempt(plan, peer, transactionStarted, result.Stage, result.Reply, session!.Transport);
+                    await FinishAsync(p.Message, attempt, result.Recipients, peer.Peer.Name, cancellationToken).ConfigureAwait(false);
+                }
+                if (usable) await session!.Client.QuitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (pending.Count == 0) return;
+        // Every peer failed (or none was left): defer, with each peer's reason for the operator.
+        var summary = failures.Count == 0 ? "no peer could be tried" : string.Join("; ", failures);
+        var status = lastFailure?.Status ?? "4.4.1";
+        foreach (var p in pending)
+        {
+            var verdicts = p.Recipients.Select(r => new RecipientVerdict(r, RecipientResult.Deferred, summary, status.StartsWith('5') ? "4.4.1" : status)).ToList();
+            var attempt = lastPeer is null
+                ? new AttemptRecord(plan.NextHop, null, null, null, lastStarted, DateTimeOffset.UtcNow - lastStarted, ClientStage.Connect, summary,
+                    plan.Level, "cleartext", "none", "no-peer: " + summary)
+                : Attempt(plan, lastPeer, lastStarted, lastFailure!.Stage, summary, lastFailure.Transport) with { PeerName = null, PeerAddress = lastPeer.Peer.Address.ToString() };
+            await FinishAsync(p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Applies the retry schedule, sends DSNs, records the attempt with every recipient's outcome in one transaction.</summary>
+    private async Task FinishAsync(QueuedMessage message, AttemptRecord attempt, IReadOnlyList<RecipientVerdict> verdicts, string? remoteMta,
+        CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var outcomes = new List<RecipientOutcome>(verdicts.Count);
+        var reports = new List<(ClaimedRecipient, DsnRecipient)>();
+        foreach (var v in verdicts)
+        {
+            var r = v.Recipient;
+            switch (v.Result)
+            {
+                case RecipientResult.Delivered:
+                    outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Delivered, v.Reply));
+                    reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "delivered", v.Status, remoteMta, v.Reply)));
+                    break;
+                case RecipientResult.Bounced:
+                    outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Bounced, v.Reply));
+                    reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "failed", v.Status, remoteMta, v.Reply)));
+                    break;
+                default:
+                    if (retry.Expired(r.ReceivedAt, now))
+                    {
+                        var text = $"gave up after {options.Lifetime.TotalHours:0.#} h in the queue; last error: {v.Reply}";
+                        outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Bounced, text));
+                        reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "failed", "4.4.7", remoteMta, text)));
+                    }
+                    else
+                        outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Deferred, v.Reply, retry.NextAttempt(r.Attempts, r.ReceivedAt, now)));
+                    break;
+            }
+        }
+        // The DSN is enqueued before the recipients become final: a crash in between sends it twice, never zero times.
+        if (reports.Count > 0)
+            await bounces.SendAsync(message, reports, cancellationToken).ConfigureAwait(false);
+        await database.Attempts.RecordAsync(attempt, outcomes, cancellationToken).ConfigureAwait(false);
+        foreach (var o in outcomes)
+            logger.LogInformation("{QueueId}: recipient {Recipient} {Result} via {Peer}[{Address}] {Transport}{Reason} at {Stage}: {Reply}",
+                message.QueueId, o.RecipientId, o.Result, attempt.PeerName, attempt.PeerAddress, attempt.Transport,
+                attempt.Reason is null ? "" : $" ({attempt.Reason})", attempt.Stage, o.Reply);
+    }
+
+    private static AttemptRecord Attempt(DeliveryPlan plan, PeerPlan peer, DateTimeOffset started, string stage, string? reply, TransportOutcome t) =>
+        new(plan.NextHop, peer.Peer.Name, peer.Peer.Address.ToString(), peer.Peer.Port, started, DateTimeOffset.UtcNow - started, stage, reply,
+            peer.Level, t.Transport, t.How, t.Reason ?? (t.Transport == "cleartext" ? "unknown" : null),
+            t.Tls?.Version, t.Tls?.Cipher, t.Tls?.SpkiSha256, t.Tls?.Subject, t.Tls?.ChainSummary,
+            peer.Tlsa ?? [], peer.TlsaStatus, peer.Peer.MxDnssec, peer.Peer.AddressDnssec);
+}

@@ -1,0 +1,29 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Relay.Policy.Certificates;
+
+public enum PkixVerdict { Verified, ChainInvalid, NameMismatch, NoCertificate }
+
+public sealed record PkixResult(PkixVerdict Verdict, string Detail)
+{
+    public bool IsVerified => Verdict == PkixVerdict.Verified;
+}
+
+/// <summary>
+/// WebPKI authentication for `verify` and `secure` (and for recording `trusted` under `may`): the chain
+/// to a trusted root, dates, then the names. <paramref name="roots"/> null means the system's roots.
+/// </summary>
+public sealed class PkixVerifier(X509Certificate2Collection? roots = null)
+{
+    public PkixResult Verify(IReadOnlyList<X509Certificate2> presented, IReadOnlyList<ReferenceIdentifier> referenceNames, DateTimeOffset now)
+    {
+        if (presented.Count == 0) return new PkixResult(PkixVerdict.NoCertificate, "the server presented no certificate");
+        var leaf = presented[0];
+        if (!ChainValidator.Validate(leaf, presented.Skip(1), roots, now, ignoreAnchorDates: false, out _, out var detail))
+            return new PkixResult(PkixVerdict.ChainInvalid, detail);
+        if (!CertificateNames.Matches(leaf, referenceNames))
+            return new PkixResult(PkixVerdict.NameMismatch,
+                $"leaf names [{string.Join(", ", CertificateNames.Presented(leaf))}] match none of [{string.Join(", ", referenceNames)}]");
+        return new PkixResult(PkixVerdict.Verified, detail);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using Relay.Policy.Certificates;
+using Relay.Policy.Dane;
+
+namespace Relay.Policy.Planning;
+
+/// <summary>What the attempt with one peer must do; derived from the level and the DNS answers.</summary>
+public enum PeerMode
+{
+    /// <summary>`none`: never STARTTLS.</summary>
+    Cleartext,
+    /// <summary>`may`, or `dane` without usable secure TLSA: TLS if offered, cleartext after a handshake failure.</summary>
+    Opportunistic,
+    /// <summary>TLS required, no authentication (`encrypt`; `dane` with secure but unusable TLSA).</summary>
+    Encrypt,
+    /// <summary>TLS and DANE authentication against <see cref="PeerPlan.UsableTlsa"/>.</summary>
+    Dane,
+    /// <summary>TLS and WebPKI chain + <see cref="PeerPlan.ReferenceIdentifiers"/> (`verify`, `secure`).</summary>
+    Pkix,
+    /// <summary>TLS and a pinned digest (`fingerprint`).</summary>
+    Fingerprint,
+    /// <summary>Do not contact this peer on this attempt (<see cref="PeerPlan.Why"/> says why); try the next.</summary>
+    Skip,
+}
+
+/// <param name="Host">The MX exchange (or route host) without trailing dot; the address text for a literal route.</param>
+/// <param name="Level">The destination's level, as recorded in policy_level.</param>
+/// <param name="Tlsa">The secure TLSA RRset as published (empty unless <see cref="TlsaStatus"/> is Secure).</param>
+/// <param name="UsableTlsa">What DANE verification will use (RFC 7672 §3.1, RFC 7671 §9).</param>
+/// <param name="Sni">Server name to send: the TLSA base domain under DANE (RFC 7672 §8.1), else the host name.</param>
+/// <param name="CleartextFallbackAllowed">May the message go in cleartext to this peer (no STARTTLS, or after a failed handshake).</param>
+/// <param name="Why">Operator text: why this mode and fallback were chosen.</param>
+public sealed record PeerPlan(
+    string Host,
+    int Preference,
+    IReadOnlyList<IPAddress> Addresses,
+    PolicyLevel Level,
+    PeerMode Mode,
+    MxDnssec Mx,
+    AddressDnssec AddressStatus,
+    TlsaStatus TlsaStatus,
+    string? TlsaBaseDomain,
+    IReadOnlyList<TlsaAssociation> Tlsa,
+    IReadOnlyList<TlsaAssociation> UsableTlsa,
+    string? Sni,
+    IReadOnlyList<ReferenceIdentifier> ReferenceIdentifiers,
+    IReadOnlyList<string> Fingerprints,
+    bool CleartextFallbackAllowed,
+    string Why)
+{
+    public bool RequiresTls => Mode is PeerMode.Encrypt or PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
+
+    public bool RequiresAuthentication => Mode is PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
+
+    /// <summary>The peer's name came from configuration or from a DNSSEC-secure MX RRset.</summary>
+    public bool PeerChoiceIsSecure => Mx is MxDnssec.Secure or MxDnssec.Route;
+
+    /// <summary>The level in force for this peer after DANE's decisions ("none" … "fingerprint").</summary>
+    public PolicyLevel EffectiveLevel => Mode switch
+    {
+        PeerMode.Cleartext => PolicyLevel.None,
+        PeerMode.Opportunistic => PolicyLevel.May,
+        PeerMode.Encrypt => PolicyLevel.Encrypt,
+        PeerMode.Dane => Level == PolicyLevel.DaneOnly ? PolicyLevel.DaneOnly : PolicyLevel.Dane,
+        _ => Level,
+    };
+}

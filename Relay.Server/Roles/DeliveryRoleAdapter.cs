@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Delivery;
+using Relay.Server.Configuration;
+
+namespace Relay.Server.Roles;
+
+/// <summary>`--roles delivery`: the outbound engine, running until stopped.</summary>
+internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, ILoggerFactory loggers) : IRole
+{
+    private readonly CancellationTokenSource stop = new();
+    private Task? running;
+
+    public string Name => "delivery";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var role = new DeliveryRole(Options(config), db, loggers.CreateLogger("delivery"));
+        running = Task.Run(() => role.RunAsync(stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(TimeSpan drain)
+    {
+        await stop.CancelAsync();
+        if (running is null) return;
+        try { await running.WaitAsync(drain + TimeSpan.FromSeconds(5)); }
+        catch (OperationCanceledException) { }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        stop.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    internal static DeliveryOptions Options(RelayConfig config)
+    {
+        var delivery = config.Raw.GetSection("Delivery");
+        var defaults = new DeliveryOptions();
+        return new DeliveryOptions
+        {
+            Hostname = config.Hostname,
+            Port = config.DeliveryPort,
+            DnsServers = config.DnsServers.Select(e => e.ToString()).ToList(),
+            Routes = config.Routes.ToDictionary(r => r.Key, r => FormatRoute(r.Value.Host, r.Value.Port), StringComparer.OrdinalIgnoreCase),
+            DefaultPolicy = config.DefaultPolicy,
+            Workers = ConfigParsers.Integer("Relay:Delivery:Workers", delivery["Workers"], defaults.Workers, 1, 256),
+            ClaimBatch = ConfigParsers.Integer("Relay:Delivery:ClaimBatch", delivery["ClaimBatch"], defaults.ClaimBatch, 1, 10_000),
+            Lease = ConfigParsers.Duration("Relay:Delivery:Lease", delivery["Lease"], defaults.Lease),
+            FirstRetry = ConfigParsers.Duration("Relay:Delivery:FirstRetry", delivery["FirstRetry"], defaults.FirstRetry),
+            MaxRetry = ConfigParsers.Duration("Relay:Delivery:MaxRetry", delivery["MaxRetry"], defaults.MaxRetry),
+            Lifetime = ConfigParsers.Duration("Relay:Delivery:Lifetime", delivery["Lifetime"], defaults.Lifetime),
+        };
+    }
+
+    private static string FormatRoute(string host, int port) =>
+        System.Net.IPAddress.TryParse(host, out _) ? $"[{host}]:{port}" : $"{host}:{port}";
+}

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Server.Configuration;
+using Relay.Server.Smtp;
+using Relay.Smtp.Server;
+
+namespace Relay.Server.Roles;
+
+/// <summary>`--roles smtp`: the inbound listener with its options taken from the validated configuration.</summary>
+internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILoggerFactory loggers) : IRole
+{
+    private SmtpRole? role;
+
+    public string Name => "smtp";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        role = new SmtpRole(Options(config), db, loggers.CreateLogger("smtp"));
+        var bound = await role.StartAsync(cancellationToken);
+        loggers.CreateLogger("smtp").LogInformation("listening on {Endpoints}", string.Join(", ", bound));
+    }
+
+    public Task StopAsync(TimeSpan drain) => role?.StopAsync(drain) ?? Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => role?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>Maps Relay:* keys (DESIGN.md § Contracts) and the listener's own Relay:Smtp:* extras.</summary>
+    internal static SmtpListenerOptions Options(RelayConfig config)
+    {
+        var smtp = config.Raw.GetSection("Smtp");
+        var defaults = new SmtpListenerOptions();
+        var options = new SmtpListenerOptions
+        {
+            Hostname = config.Hostname,
+            Listen = config.SmtpListen.ToList(),
+            Submission = config.SmtpSubmission.ToList(),
+            ImplicitTls = config.SmtpImplicitTls.ToList(),
+            Domains = config.Domains.ToList(),
+            TrustedNetworks = config.TrustedNetworks.Select(n => n.ToString()).ToList(),
+            CertificatePath = config.TlsCertificate,
+            KeyPath = config.TlsKey,
+            GeneratedCertificateDirectory = config.DataDirectory,
+            MessageSizeLimit = ConfigParsers.Integer("Relay:Smtp:MessageSizeLimit", smtp["MessageSizeLimit"], (int)defaults.MessageSizeLimit, 1024, int.MaxValue),
+            RecipientLimit = ConfigParsers.Integer("Relay:Smtp:RecipientLimit", smtp["RecipientLimit"], defaults.RecipientLimit, 1, 100_000),
+            HopCountLimit = ConfigParsers.Integer("Relay:Smtp:HopCountLimit", smtp["HopCountLimit"], defaults.HopCountLimit, 1, 1000),
+            ErrorLimit = ConfigParsers.Integer("Relay:Smtp:ErrorLimit", smtp["ErrorLimit"], defaults.ErrorLimit, 1, 1000),
+            TextLineLimit = ConfigParsers.Integer("Relay:Smtp:TextLineLimit", smtp["TextLineLimit"], defaults.TextLineLimit, 0, 1_000_000),
+            ConnectionLimit = ConfigParsers.Integer("Relay:Smtp:ConnectionLimit", smtp["ConnectionLimit"], defaults.ConnectionLimit, 1, 100_000),
+            ConnectionLimitPerClient = ConfigParsers.Integer("Relay:Smtp:ConnectionLimitPerClient", smtp["ConnectionLimitPerClient"],
+                defaults.ConnectionLimitPerClient, 1, 100_000),
+            MinimumDataRate = ConfigParsers.Integer("Relay:Smtp:MinimumDataRate", smtp["MinimumDataRate"], defaults.MinimumDataRate, 0, int.MaxValue),
+            IdleTimeout = ConfigParsers.Duration("Relay:Smtp:IdleTimeout", smtp["IdleTimeout"], defaults.IdleTimeout),
+            DataTimeout = ConfigParsers.Duration("Relay:Smtp:DataTimeout", smtp["DataTimeout"], defaults.DataTimeout),
+            GreetingDelay = ConfigParsers.Duration("Relay:Smtp:GreetingDelay", smtp["GreetingDelay"], defaults.GreetingDelay),
+            BareLineEndings = smtp["BareLineEndings"]?.Trim().ToLowerInvariant() switch
+            {
+                null or "" or "normalize" => BareLineEndingMode.Normalize,
+                "reject" => BareLineEndingMode.Reject,
+                var other => throw new ConfigException("Relay:Smtp:BareLineEndings", other, "expected normalize or reject"),
+            },
+        };
+        foreach (var domain in smtp.GetSection("Recipients").GetChildren())
+        {
+            var key = $"Relay:Smtp:Recipients:{domain.Key}";
+            var name = ConfigParsers.Domain(key, domain.Key);
+            if (!config.Domains.Contains(name))
+                throw new ConfigException(key, domain.Key, "a recipient list for a domain that is not in Relay:Domains");
+            options.Recipients[name] = domain.GetChildren().Select(c => c.Value ?? "").Where(v => v.Length > 0).ToList();
+        }
+        foreach (var user in smtp.GetSection("Credentials").GetChildren())
+        {
+            if (string.IsNullOrWhiteSpace(user.Value))
+                throw new ConfigException($"Relay:Smtp:Credentials:{user.Key}", null, "empty password hash");
+            options.Credentials[user.Key] = user.Value;
+        }
+        return options;
+    }
+}

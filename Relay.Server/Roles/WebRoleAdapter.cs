@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Server.Configuration;
+using Relay.Web;
+
+namespace Relay.Server.Roles;
+
+/// <summary>`--roles web`: the admin UI on Kestrel. Without an admin password hash it refuses to start.</summary>
+internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILoggerFactory loggers) : IRole
+{
+    private WebApplication? app;
+
+    public string Name => "web";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = new WebOptions(config.WebListen.Select(e => e.ToString()).ToList(), config.AdminUser ?? "", config.AdminPasswordHash);
+        try
+        {
+            app = WebHost.Build(options, db);
+        }
+        catch (WebConfigurationException e)
+        {
+            throw new ConfigException("Relay:Web", null, e.Message);
+        }
+        await app.StartAsync(cancellationToken);
+        loggers.CreateLogger("web").LogInformation("admin UI on {Urls}", string.Join(", ", WebHost.BoundUrls(app)));
+    }
+
+    public async Task StopAsync(TimeSpan drain)
+    {
+        if (app is null) return;
+        using var timeout = new CancellationTokenSource(drain);
+        await app.StopAsync(timeout.Token);
+    }
+
+    public ValueTask DisposeAsync() => app?.DisposeAsync() ?? ValueTask.CompletedTask;
+}

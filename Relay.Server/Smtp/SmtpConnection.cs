@@ -1,0 +1,79 @@
+using System.Net.Sockets;
+using Relay.Smtp.Protocol;
+
+namespace Relay.Server.Smtp;
+
+/// <summary>Raised when a read or write misses its deadline; the session answers 421 4.4.2.</summary>
+public sealed class SmtpTimeoutException : Exception
+{
+    public SmtpTimeoutException() : base("SMTP peer timed out") { }
+}
+
+/// <summary>
+/// The byte side of a session: one stream (plain, later TLS), an input buffer the session parses in
+/// place, and reads and writes with deadlines. Knows nothing of SMTP beyond writing replies.
+/// </summary>
+public sealed class SmtpConnection(Socket socket, Stream stream) : IAsyncDisposable
+{
+    private byte[] _buffer = new byte[16 * 1024];
+    private int _start;
+    private int _end;
+
+    public Socket Socket { get; } = socket;
+    public Stream Stream { get; private set; } = stream;
+
+    public ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
+    public int BufferedCount => _end - _start;
+
+    /// <summary>Bytes waiting: in our buffer, or already in the kernel's (for "did the client talk too early").</summary>
+    public bool HasPendingInput => BufferedCount > 0 || (Socket.Connected && Socket.Available > 0);
+
+    public void Consume(int count) { _start += count; if (_start == _end) _start = _end = 0; }
+
+    /// <summary>Drops buffered input: after STARTTLS nothing read in plaintext may be used.</summary>
+    public void DiscardBuffered() => _start = _end = 0;
+
+    public void ReplaceStream(Stream stream) => Stream = stream;
+
+    /// <summary>Reads more input; false at end of stream. Throws <see cref="SmtpTimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public async Task<bool> ReadMoreAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_start > 0 && _start == _end) _start = _end = 0;
+        if (_end == _buffer.Length)
+        {
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+            else Array.Resize(ref _buffer, _buffer.Length * 2); // callers cap what they leave buffered
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        int read;
+        try { read = await Stream.ReadAsync(_buffer.AsMemory(_end), deadline.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { throw new SmtpTimeoutException(); }
+        if (read == 0) return false;
+        _end += read;
+        return true;
+    }
+
+    public async Task WriteAsync(SmtpReply reply, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await Stream.WriteAsync(reply.ToBytes(), deadline.Token).ConfigureAwait(false);
+            await Stream.FlushAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { throw new SmtpTimeoutException(); }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await Stream.DisposeAsync().ConfigureAwait(false); } catch (IOException) { } catch (ObjectDisposedException) { }
+        Socket.Dispose();
+    }
+}

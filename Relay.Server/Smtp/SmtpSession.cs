@@ -1,0 +1,262 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Smtp.Protocol;
+using Relay.Smtp.Server;
+
+namespace Relay.Server.Smtp;
+
+/// <summary>Which listener a session came in on; the words are the ones stored in inbound_sessions.listener.</summary>
+public enum ListenerKind { Smtp, Submission, ImplicitTls }
+
+/// <summary>Ends a session after its last reply was written (QUIT, 421, 554 5.5.0, TLS injection, …).</summary>
+internal sealed class SessionEndException(string reason) : Exception(reason);
+
+/// <summary>
+/// One inbound SMTP session: frames command lines, consults <see cref="SmtpStateTable"/>, runs the command
+/// and writes exactly one reply per command line. Split in parts: this file (loop, framing, pipelining
+/// and error rules), Transaction (MAIL/RCPT/DATA/BDAT/enqueue), Tls (STARTTLS, AUTH).
+/// </summary>
+internal sealed partial class SmtpSession
+{
+    // RFC 2920 §3.1: these end a pipelined group; input already waiting behind them is a protocol violation.
+    private static readonly HashSet<SmtpVerb> MustBeLast = [SmtpVerb.Helo, SmtpVerb.Ehlo, SmtpVerb.Data, SmtpVerb.StartTls, SmtpVerb.Auth];
+
+    private readonly SmtpListenerOptions _options;
+    private readonly RelayDatabase _db;
+    private readonly ILogger _logger;
+    private readonly SmtpConnection _connection;
+    private readonly ListenerKind _kind;
+    private readonly RelayAccess _access;
+    private readonly TlsContext _tls;
+    private readonly IPAddress _client;
+    private readonly CancellationToken _stopping;
+    private CommandLineFramer _framer;
+    private SmtpState _state = SmtpState.Connected;
+    private string? _helo;
+    private bool _extended;
+    private int _errors;
+    private int _messages;
+    private InboundSecurity _security = InboundSecurity.Cleartext;
+    private bool _clientCertificateVerified;
+    private string? _authUser;
+
+    public SmtpSession(SmtpListenerOptions options, RelayDatabase db, ILogger logger, SmtpConnection connection, ListenerKind kind,
+        RelayAccess access, TlsContext tls, IPAddress client, CancellationToken stopping)
+    {
+        _options = options;
+        _db = db;
+        _logger = logger;
+        _connection = connection;
+        _kind = kind;
+        _access = access;
+        _tls = tls;
+        _client = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        _stopping = stopping;
+        _framer = new CommandLineFramer(options.CommandLineLimit);
+    }
+
+    private string ListenerWord => _kind switch { ListenerKind.Submission => "submission", ListenerKind.ImplicitTls => "smtps", _ => "smtp" };
+    private bool TlsActive => _security.Transport != "cleartext";
+    private bool AuthOffered => _kind != ListenerKind.Smtp && _options.Credentials.Count > 0;
+
+    private SessionFacts Facts => new(TlsOffered: true, TlsActive, AuthOffered, _authUser is not null, AuthRequired: _kind != ListenerKind.Smtp);
+
+    public async Task RunAsync()
+    {
+        long? sessionId = null;
+        var endReason = "quit";
+        try { sessionId = await _db.Sessions.StartAsync(new InboundSessionStart(ListenerWord, _client.ToString()), _stopping).ConfigureAwait(false); }
+        catch (Exception e) when (e is not OperationCanceledException) { _logger.LogWarning(e, "smtp: could not record session start for {Client}", _client); }
+        try
+        {
+            if (_kind == ListenerKind.ImplicitTls && !await HandshakeAsync().ConfigureAwait(false)) { endReason = "tls-handshake-failed"; return; }
+            if (_options.GreetingDelay > TimeSpan.Zero)
+            {
+                try { await Task.Delay(_options.GreetingDelay, _stopping).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
+                if (_connection.HasPendingInput)
+                {
+                    _logger.LogInformation("smtp: {Client} talked before the greeting", _client);
+                    await ReplyAsync(Replies.ImproperPipelining).ConfigureAwait(false);
+                    endReason = "early-talker";
+                    return;
+                }
+            }
+            await ReplyAsync(Replies.Greeting(_options.Hostname)).ConfigureAwait(false);
+            await CommandLoopAsync().ConfigureAwait(false);
+            endReason = "disconnected";
+        }
+        catch (SessionEndException e) { endReason = e.Message; }
+        catch (SmtpTimeoutException)
+        {
+            endReason = "timeout";
+            await TryReplyAsync(Replies.Timeout).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            endReason = "shutdown";
+            await TryReplyAsync(Replies.ShuttingDown).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException
+                                       or System.Security.Authentication.AuthenticationException)
+        {
+            endReason = "connection-lost";
+            _logger.LogDebug(e, "smtp: connection from {Client} lost", _client);
+        }
+        finally
+        {
+            if (sessionId is long id)
+            {
+                try
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await _db.Sessions.EndAsync(id, _helo, _security, _authUser, _messages, endReason, cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) { _logger.LogWarning(e, "smtp: could not record session end for {Client}", _client); }
+            }
+        }
+    }
+
+    private async Task CommandLoopAsync()
+    {
+        while (true)
+        {
+            var frame = _framer.Next(_connection.Buffered);
+            if (frame.Kind == FrameKind.NeedMore)
+            {
+                _connection.Consume(frame.Consumed);
+                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _stopping).ConfigureAwait(false)) return;
+                continue;
+            }
+            if (frame.Kind == FrameKind.TooLong)
+            {
+                _connection.Consume(frame.Consumed);
+                await ErrorAsync(Replies.LineTooLong).ConfigureAwait(false);
+                continue;
+            }
+            var parse = CommandParser.Parse(_connection.Buffered[..frame.LineLength], _transaction?.Parameters.SmtpUtf8 ?? false);
+            _connection.Consume(frame.Consumed);
+            if (parse.Error is not null) { await ErrorAsync(parse.Error).ConfigureAwait(false); continue; }
+            await DispatchAsync(parse.Command!).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DispatchAsync(SmtpCommand command)
+    {
+        var decision = SmtpStateTable.Decide(_state, command.Verb, Facts);
+        if (!decision.Allowed)
+        {
+            // A refused BDAT's chunk still follows on the wire (RFC 3030 §2): skip it so it is never read as commands.
+            if (command is BdatCommand refused) await SkipAsync(refused.Size).ConfigureAwait(false);
+            await ErrorAsync(decision.Reply!).ConfigureAwait(false);
+            return;
+        }
+
+        // Pipelining (RFC 2920): without EHLO nothing may be pipelined; after a group-ending command nothing may wait.
+        var waiting = command.Verb == SmtpVerb.StartTls ? _connection.HasPendingInput : _connection.BufferedCount > 0;
+        if (waiting && command.Verb != SmtpVerb.Quit && command.Verb != SmtpVerb.Bdat
+            && (MustBeLast.Contains(command.Verb) || !_extended))
+        {
+            if (command.Verb == SmtpVerb.StartTls)
+            {
+                // CVE-2011-0411: plaintext sent behind STARTTLS would be executed as if it came over TLS. Answer 220
+                // (what the client asked for), then discard it and drop the session without ever reading it.
+                await ReplyAsync(Replies.ReadyToStartTls).ConfigureAwait(false);
+                _connection.DiscardBuffered();
+                _logger.LogWarning("smtp: {Client} pipelined plaintext after STARTTLS; dropped", _client);
+                throw new SessionEndException("starttls-injection");
+            }
+            _logger.LogInformation("smtp: improper pipelining after {Verb} from {Client}", command.Verb, _client);
+            await ReplyAsync(Replies.ImproperPipelining).ConfigureAwait(false);
+            throw new SessionEndException("improper-pipelining");
+        }
+
+        switch (command)
+        {
+            case HeloCommand helo:
+                ResetTransaction();
+                _helo = helo.Domain;
+                _extended = helo.Extended;
+                _state = decision.Next;
+                await ReplyAsync(helo.Extended ? EhloReply() : new SmtpReply(250, null, _options.Hostname)).ConfigureAwait(false);
+                return;
+            case MailCommand mail:
+                await MailAsync(mail, decision.Next).ConfigureAwait(false);
+                return;
+            case RcptCommand rcpt:
+                await RcptAsync(rcpt, decision.Next).ConfigureAwait(false);
+                return;
+            case BdatCommand bdat:
+                await BdatAsync(bdat).ConfigureAwait(false);
+                return;
+            case AuthCommand auth:
+                await AuthAsync(auth).ConfigureAwait(false);
+                return;
+        }
+        switch (command.Verb)
+        {
+            case SmtpVerb.Data:
+                await DataAsync().ConfigureAwait(false);
+                return;
+            case SmtpVerb.Rset:
+                ResetTransaction();
+                _state = decision.Next;
+                await ReplyAsync(Replies.ResetOk).ConfigureAwait(false);
+                return;
+            case SmtpVerb.Noop:
+                await ReplyAsync(Replies.Ok).ConfigureAwait(false);
+                return;
+            case SmtpVerb.Help:
+                await ReplyAsync(Replies.Help).ConfigureAwait(false);
+                return;
+            case SmtpVerb.Vrfy:
+                await ReplyAsync(Replies.CannotVerify).ConfigureAwait(false);
+                return;
+            case SmtpVerb.Quit:
+                await ReplyAsync(Replies.Closing(_options.Hostname)).ConfigureAwait(false);
+                throw new SessionEndException("quit");
+            case SmtpVerb.StartTls:
+                await StartTlsAsync().ConfigureAwait(false);
+                return;
+        }
+        await ErrorAsync(Replies.NotImplemented).ConfigureAwait(false);
+    }
+
+    private SmtpReply EhloReply()
+    {
+        var lines = new List<string> { _options.Hostname, "PIPELINING", $"SIZE {_options.MessageSizeLimit}" };
+        if (!TlsActive) lines.Add("STARTTLS");
+        if (AuthOffered && TlsActive && _authUser is null) lines.Add("AUTH PLAIN LOGIN");
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "CHUNKING", "DSN", "SMTPUTF8"]);
+        // RFC 8689 §4: REQUIRETLS is offered only over TLS.
+        if (TlsActive) lines.Add("REQUIRETLS");
+        return new SmtpReply(250, null, lines);
+    }
+
+    private async Task ReplyAsync(SmtpReply reply) =>
+        await _connection.WriteAsync(reply, _options.IdleTimeout, _stopping).ConfigureAwait(false);
+
+    private async Task TryReplyAsync(SmtpReply reply)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _connection.WriteAsync(reply, TimeSpan.FromSeconds(5), cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SmtpTimeoutException or ObjectDisposedException or OperationCanceledException
+                                       or System.Net.Sockets.SocketException or NotSupportedException or InvalidOperationException) { }
+    }
+
+    /// <summary>A refused command: counts towards the error limit (smtpd_hard_error_limit), after which the session ends with 421 4.7.0.</summary>
+    private async Task ErrorAsync(SmtpReply reply)
+    {
+        _errors++;
+        await ReplyAsync(reply).ConfigureAwait(false);
+        if (_errors >= _options.ErrorLimit)
+        {
+            _logger.LogInformation("smtp: too many errors from {Client}", _client);
+            await ReplyAsync(Replies.TooManyErrors).ConfigureAwait(false);
+            throw new SessionEndException("too-many-errors");
+        }
+    }
+}

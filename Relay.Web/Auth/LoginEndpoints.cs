@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Relay.Web.Markup;
+using Relay.Web.Pages;
+
+namespace Relay.Web.Auth;
+
+/// <summary>Login and logout. Both are POSTs with anti-forgery tokens (login CSRF is a thing too).</summary>
+public static class LoginEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/login", (HttpContext context) => LoginForm(context, error: null, StatusCodes.Status200OK)).AllowAnonymous();
+
+        app.MapPost("/login", async (HttpContext context, WebOptions options, LoginThrottle throttle, SessionRegistry sessions) =>
+        {
+            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (throttle.LockedFor(client) is { } wait)
+                return LoginForm(context, $"Too many failed logins from this address. Try again in {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s.",
+                    StatusCodes.Status429TooManyRequests);
+
+            var user = form["user"].ToString();
+            var password = form["password"].ToString();
+            // Both checks always run so the timing does not tell which one failed.
+            var userMatches = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(options.AdminUser));
+            var passwordMatches = PasswordHasher.Verify(password, options.AdminPasswordHash!);
+            if (!userMatches || !passwordMatches)
+            {
+                throttle.Failed(client);
+                return LoginForm(context, "Wrong user name or password.", StatusCodes.Status401Unauthorized);
+            }
+            throttle.Succeeded(client);
+            // Session renewal: the browser's previous session (if any) ends here and the sign-in carries a fresh
+            // random session id, so a planted or stolen earlier id is worthless.
+            sessions.End(context.User);
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, options.AdminUser), new Claim(SessionRegistry.ClaimType, sessions.Start())],
+                CookieAuthenticationDefaults.AuthenticationScheme);
+            await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
+                new AuthenticationProperties { IsPersistent = false });
+            return Results.Redirect(LocalReturnUrl(form["returnUrl"].ToString()), permanent: false, preserveMethod: false);
+        }).AllowAnonymous();
+
+        app.MapPost("/logout", async (HttpContext context, SessionRegistry sessions) =>
+        {
+            sessions.End(context.User);
+            // The server-side session is gone, so the old cookie is worthless even if someone kept a copy.
+            await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Results.Redirect("/login");
+        });
+    }
+
+    /// <summary>Only paths on this site: anything else (absolute, scheme-relative, backslash tricks) goes to the overview.</summary>
+    public static string LocalReturnUrl(string? returnUrl) =>
+        returnUrl is { Length: > 0 } url && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Contains('\\')
+            && !url.Any(char.IsControl)
+            ? url : "/";
+
+    private static IResult LoginForm(HttpContext context, string? error, int statusCode)
+    {
+        var returnUrl = LocalReturnUrl(context.Request.Query["ReturnUrl"].FirstOrDefault() ?? context.Request.FormValue("returnUrl"));
+        var message = error is null ? SafeHtml.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>");
+        return Layout.Page(context, "Log in", Html.Of($"""
+            {message}
+            <form method="post" action="/login" class="login">{Layout.Token(context)}
+              <input type="hidden" name="returnUrl" value="{returnUrl}">
+              <label>User <input name="user" autocomplete="username" required autofocus></label>
+              <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+              <button type="submit">Log in</button>
+            </form>
+            """), statusCode);
+    }
+
+    private static string? FormValue(this HttpRequest request, string key) => request.HasFormContentType ? request.Form[key].FirstOrDefault() : null;
+}

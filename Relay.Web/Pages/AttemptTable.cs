@@ -1,0 +1,30 @@
+using Relay.Db;
+using Relay.Web.Markup;
+
+namespace Relay.Web.Pages;
+
+/// <summary>Attempts as a table: every security fact stored, every peer word shown literally.</summary>
+public static class AttemptTable
+{
+    public static SafeHtml Render(IReadOnlyList<AttemptView> attempts, bool showPeer) => attempts.Count == 0
+        ? Html.Raw("<p class=\"muted\">No attempts recorded.</p>")
+        : Html.Of($"""
+            <table class="attempts"><thead><tr><th>Started</th>{(showPeer ? Html.Raw("<th>Peer</th>") : SafeHtml.Empty)}<th>Stage</th><th>Outcome</th><th>Policy</th><th>TLS</th><th>DNSSEC (MX / address)</th><th>Network</th><th>Reply</th><th>Recipients</th></tr></thead>
+            <tbody>{Html.Join(attempts, Row(showPeer))}</tbody></table>
+            """);
+
+    private static Func<AttemptView, SafeHtml> Row(bool showPeer) => a => Html.Of($"""
+        <tr class="{(a.Transport == "cleartext" ? "row-cleartext" : "")}" data-transport="{a.Transport}">
+          <td>{Badges.Time(a.StartedAt)}<div class="muted">{a.DurationMs} ms</div></td>
+          {(showPeer ? Html.Of($"<td>{(a.Peer is null ? Layout.Text(null) : Html.Of($"<a href=\"{PeersPages.DetailUrl(a.Peer, a.Address ?? "")}\">{a.Peer}</a>"))}<div class=\"muted\">{a.Address}</div></td>") : SafeHtml.Empty)}
+          <td>{a.Stage}</td>
+          <td>{Badges.Transport(a.Transport)}<div class="muted">how: {a.How}</div>{(a.Reason is null ? SafeHtml.Empty : Html.Of($"<div class=\"literal\">{a.Reason}</div>"))}</td>
+          <td>{a.PolicyLevel}</td>
+          <td>{Layout.Text(a.TlsVersion)}<div class="muted">{a.TlsCipher}</div>{(a.CertSubject is null ? SafeHtml.Empty : Html.Of($"<div class=\"literal cert-subject\">{a.CertSubject}</div>"))}</td>
+          <td>{Badges.Dnssec(a.MxDnssec)} / {Badges.Dnssec(a.AddressDnssec)}<div>TLSA: {Badges.Dane(a.TlsaStatus, a.Tlsa.Count)}</div></td>
+          <td>{Badges.Network(a.Network)}{(a.NetworkReason is null ? SafeHtml.Empty : Html.Of($"<div class=\"muted\">{a.NetworkReason}</div>"))}</td>
+          <td class="literal reply">{Layout.Text(a.Reply)}</td>
+          <td>{Html.Join(a.Recipients, r => Html.Of($"<div><span class=\"literal\">{r.Address}</span> {Badges.State(r.Result)}{(r.Reply is null ? SafeHtml.Empty : Html.Of($"<div class=\"literal reply\">{r.Reply}</div>"))}</div>"))}</td>
+        </tr>
+        """);
+}

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Relay.Policy;
+
+namespace Relay.Web.Pages;
+
+public sealed record FieldError(string Field, string Message)
+{
+    public override string ToString() => $"{Field}: {Message}";
+}
+
+public sealed record DestinationPolicyInput(string Destination, string Level, IReadOnlyList<string> Fingerprints, IReadOnlyList<string> MatchNames, string? Note);
+
+/// <summary>
+/// Validation of the policy forms; no I/O. Every error names the field it is about. Policy levels are
+/// parsed by Relay.Policy (<see cref="PolicyLevelWire"/>), the one owner of that vocabulary.
+/// </summary>
+public static partial class PolicyForm
+{
+    public const int MaxNoteLength = 500;
+
+    public static (DestinationPolicyInput Input, IReadOnlyList<FieldError> Errors) ParseDestination(
+        string? destination, string? level, string? fingerprints, string? matchNames, string? note)
+    {
+        var errors = new List<FieldError>();
+        var dest = (destination ?? "").Trim().ToLowerInvariant().TrimEnd('.');
+        if (dest.Length == 0)
+            errors.Add(new("destination", "is required: a domain such as example.com, or .example.com for its subdomains"));
+        else if (!IsDomain(dest.StartsWith('.') ? dest[1..] : dest))
+            errors.Add(new("destination", "must be a domain such as example.com, or .example.com for its subdomains"));
+
+        var levelKnown = PolicyLevelWire.TryParse(level, out var parsedLevel);
+        var lvl = levelKnown ? parsedLevel.ToWire() : (level ?? "").Trim();
+        if (!levelKnown)
+            errors.Add(new("level", $"must be one of {string.Join(", ", PolicyLevelWire.AllNames)}"));
+
+        var prints = Split(fingerprints).Select(f => f.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant()).ToList();
+        var badPrint = prints.FirstOrDefault(f => !Sha256Hex().IsMatch(f));
+        if (badPrint is not null)
+            errors.Add(new("fingerprints", $"'{badPrint}' is not a SHA-256 digest (64 hex digits)"));
+        else if (lvl == "fingerprint" && prints.Count == 0)
+            errors.Add(new("fingerprints", "level fingerprint needs at least one SHA-256 digest"));
+        else if (lvl != "fingerprint" && prints.Count > 0 && levelKnown)
+            errors.Add(new("fingerprints", "are used only with level fingerprint"));
+
+        var names = Split(matchNames).Select(n => n.ToLowerInvariant()).ToList();
+        var badName = names.FirstOrDefault(n => !IsDomain(n.StartsWith('.') ? n[1..] : n));
+        if (badName is not null)
+            errors.Add(new("match names", $"'{badName}' is not a host or domain name"));
+
+        var trimmedNote = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
+        if (trimmedNote is { Length: > MaxNoteLength })
+            errors.Add(new("note", $"is longer than {MaxNoteLength} characters"));
+        return (new DestinationPolicyInput(dest, lvl, prints, names, trimmedNote), errors);
+    }
+
+    public static (string Prefix, string Class, IReadOnlyList<FieldError> Errors) ParseIpsec(string? prefix, string? @class)
+    {
+        var errors = new List<FieldError>();
+        var text = (prefix ?? "").Trim();
+        if (!text.Contains('/') && IPAddress.TryParse(text, out var single))
+            text = $"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}";
+        var slash = text.IndexOf('/');
+        if (!IPNetwork.TryParse(text, out var network) || !IPAddress.TryParse(text[..Math.Max(0, slash)], out var given))
+            errors.Add(new("prefix", "must be an address prefix such as 192.0.2.0/24 or 2001:db8::/32"));
+        else if (!network.BaseAddress.Equals(given))
+            // Some parsers silently mask host bits; an operator who typed them probably meant something else.
+            errors.Add(new("prefix", $"has bits set after the prefix length (did you mean {network}?)"));
+        else
+            text = network.ToString();
+        var cls = (@class ?? "").Trim().ToLowerInvariant();
+        if (!Vocabulary.IpsecClasses.Contains(cls))
+            errors.Add(new("class", $"must be one of {string.Join(", ", Vocabulary.IpsecClasses)}"));
+        return (text, cls, errors);
+    }
+
+    private static List<string> Split(string? text) =>
+        (text ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    private static bool IsDomain(string name) => name.Length is > 0 and <= 253 && DomainName().IsMatch(name);
+
+    [GeneratedRegex("^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+    private static partial Regex DomainName();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Sha256Hex();
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Web.Api;
+using Relay.Web.Auth;
+using Relay.Web.Pages;
+
+namespace Relay.Web;
+
+/// <summary>
+/// The web role: builds a Kestrel app serving the admin pages and the JSON API. It reads what delivery
+/// and the listener recorded and edits policy; it never calls them.
+/// Usage: <c>var app = WebHost.Build(options, db); await app.StartAsync(); WebHost.BoundUrls(app)</c>.
+/// </summary>
+public static class WebHost
+{
+    public const string CookieName = "relay.session";
+    public const string AntiforgeryCookieName = "relay.csrf";
+    public const string AntiforgeryFieldName = "__csrf";
+
+    /// <summary>Content-Security-Policy for every response: no script at all, styles only from our own stylesheet.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <exception cref="WebConfigurationException">no admin user or password hash, a malformed hash, or an unparsable listen address.</exception>
+    public static WebApplication Build(WebOptions options, RelayDatabase db)
+    {
+        Validate(options);
+        var clock = options.Clock ?? TimeProvider.System;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var endpoint in ParseListen(options.Listen.Count == 0 ? WebOptions.DefaultListen : options.Listen))
+                kestrel.Listen(endpoint, listen =>
+                {
+                    // HTTP/2 needs TLS (ALPN) in browsers; without a certificate the endpoint speaks HTTP/1.1 only.
+                    listen.Protocols = options.Certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                    if (options.Certificate is not null)
+                        listen.UseHttps(options.Certificate);
+                });
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(db);
+        services.AddSingleton(clock);
+        // Sessions are server-side and in memory, so keys need not outlive the process either.
+        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        var sessionLifetime = options.SessionLifetime ?? TimeSpan.FromHours(8);
+        var sessions = new SessionRegistry(sessionLifetime, clock);
+        services.AddSingleton(sessions);
+        services.AddSingleton(new LoginThrottle(options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5), clock));
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(cookie =>
+        {
+            cookie.Cookie.Name = CookieName;
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.ExpireTimeSpan = sessionLifetime;
+            cookie.SlidingExpiration = true;
+            cookie.Events.OnValidatePrincipal = context =>
+            {
+                // A cookie whose session was logged out, replaced by a newer login or left idle is refused.
+                if (!sessions.Touch(context.Principal))
+                    context.RejectPrincipal();
+                return Task.CompletedTask;
+            };
+            cookie.LoginPath = "/login";
+            cookie.AccessDeniedPath = "/login";
+            cookie.Events.OnRedirectToLogin = context =>
+            {
+                // Automation gets a status code, people get the login form.
+                if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/export"))
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                else
+                    context.Response.Redirect(context.RedirectUri);
+                return Task.CompletedTask;
+            };
+        });
+        services.AddAuthorization(authorization =>
+            authorization.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = AntiforgeryCookieName;
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            antiforgery.FormFieldName = AntiforgeryFieldName;
+            antiforgery.SuppressXFrameOptionsHeader = true;   // we send DENY ourselves
+        });
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
+
+        var app = builder.Build();
+        app.Use(SecurityHeaders);
+        app.UseAuthentication();
+        app.Use(RequireAntiforgeryOnUnsafeMethods);
+        app.UseAuthorization();
+
+        LoginEndpoints.Map(app);
+        OverviewPage.Map(app);
+        PeersPages.Map(app);
+        QueuePages.Map(app);
+        PolicyPages.Map(app);
+        InboundPage.Map(app);
+        JsonApi.Map(app);
+        CsvExport.Map(app);
+        app.MapGet("/health", async (RelayDatabase database, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                await database.CheckReachableAsync(cancellationToken);
+                return Results.Text("ok\n");
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            {
+                return Results.Text("database unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }).AllowAnonymous();
+        app.MapGet("/static/app.css", () => Results.Text(Stylesheet.Text, "text/css; charset=utf-8")).AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>The URLs Kestrel bound after <c>StartAsync</c> (real ports when the configuration said port 0).</summary>
+    public static IReadOnlyList<string> BoundUrls(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static void Validate(WebOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.AdminUser))
+            throw new WebConfigurationException("the web role refuses to start: Relay:Web:AdminUser is not set");
+        if (string.IsNullOrWhiteSpace(options.AdminPasswordHash))
+            throw new WebConfigurationException(
+                "the web role refuses to start: Relay:Web:AdminPasswordHash is not set and there is no default password; " +
+                "make one with `relay web hash-password` (password on stdin) and put it in the configuration");
+        if (!PasswordHasher.IsWellFormed(options.AdminPasswordHash, out var problem))
+            throw new WebConfigurationException($"the web role refuses to start: Relay:Web:AdminPasswordHash is unusable: {problem}");
+        _ = ParseListen(options.Listen);
+    }
+
+    internal static IReadOnlyList<IPEndPoint> ParseListen(IReadOnlyList<string> listen)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var entry in listen)
+        {
+            var text = entry.Trim();
+            if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
+                text = "127.0.0.1:" + text["localhost:".Length..];
+            if (!IPEndPoint.TryParse(text, out var endpoint) || !text.Contains(':'))
+                throw new WebConfigurationException($"the web role refuses to start: Relay:Web:Listen entry '{entry}' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)");
+            endpoints.Add(endpoint);
+        }
+        return endpoints;
+    }
+
+    private static async Task SecurityHeaders(HttpContext context, RequestDelegate next)
+    {
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        headers.CacheControl = "no-store";
+        await next(context);
+    }
+
+    private static async Task RequireAntiforgeryOnUnsafeMethods(HttpContext context, RequestDelegate next)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            var antiforgery = context.RequestServices.GetRequiredService<IAntiforgery>();
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                await Layout.Message(context, "Request refused",
+                    "The form did not carry a valid anti-forgery token (it expired, or it did not come from this site). Nothing was changed. Go back, reload and try again.",
+                    StatusCodes.Status400BadRequest).ExecuteAsync(context);
+                return;
+            }
+        }
+        await next(context);
+    }
+
+    internal static string UserName(ClaimsPrincipal user) => user.Identity?.Name ?? "";
+}

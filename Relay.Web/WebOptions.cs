@@ -1,0 +1,24 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Relay.Web;
+
+/// <summary>
+/// What the web role needs (configuration keys <c>Relay:Web:*</c>, DESIGN.md § Contracts). An empty
+/// <see cref="Listen"/> means 127.0.0.1:8080: loopback unless the operator says otherwise. With a
+/// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure.
+/// </summary>
+public sealed record WebOptions(
+    IReadOnlyList<string> Listen,
+    string AdminUser,
+    string? AdminPasswordHash,
+    X509Certificate2? Certificate = null,
+    int LockoutThreshold = 5,
+    TimeSpan? LockoutDuration = null,
+    TimeSpan? SessionLifetime = null,
+    TimeProvider? Clock = null)
+{
+    public static readonly IReadOnlyList<string> DefaultListen = ["127.0.0.1:8080"];
+}
+
+/// <summary>The web role cannot start with this configuration; the message says why and what to do.</summary>
+public sealed class WebConfigurationException(string message) : Exception(message);

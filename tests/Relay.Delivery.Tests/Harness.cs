@@ -1,0 +1,90 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Relay.Db;
+using Relay.Delivery.Planning;
+using Relay.Dns;
+using Relay.Smtp.Client;
+using Relay.TestKit.Postgres;
+
+namespace Relay.Delivery.Tests;
+
+/// <summary>A fresh migrated database per test, and helpers to enqueue and deliver against test peers.</summary>
+internal sealed class Harness : IAsyncDisposable
+{
+    private Harness(RelayDatabase database, string connectionString)
+    {
+        Database = database;
+        ConnectionString = connectionString;
+    }
+
+    public RelayDatabase Database { get; }
+    public string ConnectionString { get; }
+
+    public static async Task<Harness> CreateAsync()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        var connectionString = await cluster.CreateDatabaseAsync("relay_dlv");
+        var database = new RelayDatabase(connectionString);
+        await database.Migrator().ApplyAsync();
+        return new Harness(database, connectionString);
+    }
+
+    public static DeliveryOptions Options(params (string Domain, string Route)[] routes) => new()
+    {
+        Hostname = "relay.test",
+        Routes = routes.ToDictionary(r => r.Domain, r => r.Route, StringComparer.OrdinalIgnoreCase),
+        Timeouts = new SmtpClientTimeouts
+        {
+            Connect = TimeSpan.FromSeconds(5), Greeting = TimeSpan.FromSeconds(10), Command = TimeSpan.FromSeconds(10),
+            TlsHandshake = TimeSpan.FromSeconds(10), DataBlock = TimeSpan.FromSeconds(10), Dot = TimeSpan.FromSeconds(10),
+        },
+        IdlePoll = TimeSpan.FromSeconds(1),
+    };
+
+    public DeliveryRole Role(DeliveryOptions options, IDnsResolver? dns = null, IDeliveryPlanner? planner = null) =>
+        new(options, Database, NullLogger.Instance, dns, planner);
+
+    public Task<string> EnqueueAsync(string sender, IEnumerable<string> recipients, string body = "Subject: test\r\n\r\nhello\r\n",
+        bool requireTls = false, string? notify = null, byte[]? rawBody = null) =>
+        Database.Queue.EnqueueAsync(
+            new NewMessage(sender, rawBody ?? Encoding.UTF8.GetBytes(body), "192.0.2.1", "client.test", InboundSecurity.Cleartext, RequireTls: requireTls),
+            recipients.Select(r => new NewRecipient(r, DsnNotify: notify)).ToList(), CancellationToken.None);
+
+    public async Task<MessageDetail> ShowAsync(string queueId) =>
+        await Database.Reads.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException($"{queueId} not found");
+
+    /// <summary>The DSNs in the queue: messages with the null sender.</summary>
+    public async Task<IReadOnlyList<QueuedMessage>> BouncesAsync()
+    {
+        var list = await Database.Reads.ListMessagesAsync(new Page(0, 500), CancellationToken.None);
+        var result = new List<QueuedMessage>();
+        foreach (var summary in list.Where(m => m.Sender.Length == 0))
+        {
+            var detail = await ShowAsync(summary.QueueId);
+            // LoadMessageAsync takes the row id; find it by claiming nothing: read via the detail's recipients.
+            var id = await MessageIdAsync(summary.QueueId);
+            result.Add((await Database.Queue.LoadMessageAsync(id, CancellationToken.None))!);
+            _ = detail;
+        }
+        return result;
+    }
+
+    private async Task<long> MessageIdAsync(string queueId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select id from messages where queue_id = @q", connection);
+        command.Parameters.AddWithValue("q", queueId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    public ValueTask DisposeAsync() => Database.DisposeAsync();
+}

@@ -1,0 +1,53 @@
+using Relay.Delivery.Engine;
+
+namespace Relay.Delivery.Tests;
+
+public class SchedulingTests
+{
+    private static readonly DeliveryOptions Options = new()
+    {
+        FirstRetry = TimeSpan.FromMinutes(5), MaxRetry = TimeSpan.FromMinutes(67), Lifetime = TimeSpan.FromDays(5),
+    };
+
+    [Fact]
+    public void Backoff_starts_at_five_minutes_doubles_and_caps_at_67()
+    {
+        var schedule = new RetrySchedule(Options);
+        var received = DateTimeOffset.UtcNow;
+        var now = received;
+        Assert.Equal(TimeSpan.FromMinutes(5), schedule.NextAttempt(0, received, now) - now);
+        Assert.Equal(TimeSpan.FromMinutes(10), schedule.NextAttempt(1, received, now) - now);
+        Assert.Equal(TimeSpan.FromMinutes(40), schedule.NextAttempt(3, received, now) - now);
+        Assert.Equal(TimeSpan.FromMinutes(67), schedule.NextAttempt(4, received, now) - now);
+        Assert.Equal(TimeSpan.FromMinutes(67), schedule.NextAttempt(400, received, now) - now);
+    }
+
+    [Fact]
+    public void Last_retry_lands_on_the_lifetime_and_after_it_the_message_expires()
+    {
+        var schedule = new RetrySchedule(Options);
+        var received = DateTimeOffset.UtcNow - TimeSpan.FromDays(5) + TimeSpan.FromMinutes(10);
+        var now = DateTimeOffset.UtcNow;
+        Assert.Equal(received + TimeSpan.FromDays(5), schedule.NextAttempt(10, received, now));
+        Assert.False(schedule.Expired(received, now));
+        Assert.True(schedule.Expired(received, now + TimeSpan.FromMinutes(11)));
+    }
+
+    [Fact]
+    public void Options_read_the_design_configuration_keys()
+    {
+        var options = DeliveryOptions.FromConfiguration(new Dictionary<string, string?>
+        {
+            ["Relay:Hostname"] = "mx.example.org",
+            ["Relay:Delivery:Port"] = "2525",
+            ["Relay:Dns:Servers:0"] = "127.0.0.1:53",
+            ["Relay:Routes:Example.ORG"] = "[10.0.0.5]:25",
+            ["Relay:Delivery:Workers"] = "7",
+        });
+        Assert.Equal("mx.example.org", options.Hostname);
+        Assert.Equal(2525, options.Port);
+        Assert.Equal(["127.0.0.1:53"], options.DnsServers);
+        Assert.Equal("[10.0.0.5]:25", options.Routes["example.org"]);
+        Assert.Equal(7, options.Workers);
+    }
+}

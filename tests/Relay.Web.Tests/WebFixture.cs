@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Relay.Db;
+using Relay.TestKit.Postgres;
+using Relay.Web;
+using Relay.Web.Auth;
+
+namespace Relay.Web.Tests;
+
+/// <summary>A migrated database with data recorded exactly as delivery and the listener record it, and the
+/// web role running on real Kestrel at 127.0.0.1:0.</summary>
+public class WebFixture : IAsyncLifetime
+{
+    public const string User = "admin";
+    public const string Password = "correct horse battery staple";
+    // Fewer iterations than production so each login costs milliseconds; the format is the same.
+    public static readonly string PasswordHash = PasswordHasher.Hash(Password, 10_000);
+
+    private readonly DatabaseFixture database = new();
+    private readonly List<WebApplication> apps = [];
+
+    public RelayDatabase Db => database.Database;
+    public Uri BaseUrl { get; private set; } = null!;
+    public TestData Data { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        Data = await TestData.SeedAsync(Db);
+        BaseUrl = await StartAsync(Options());
+    }
+
+    public static WebOptions Options(int lockoutThreshold = 5) => new(["127.0.0.1:0"], User, PasswordHash, LockoutThreshold: lockoutThreshold);
+
+    /// <summary>Starts another web role on the same database (e.g. with other options) and returns its URL.</summary>
+    public async Task<Uri> StartAsync(WebOptions options)
+    {
+        var app = WebHost.Build(options, Db);
+        await app.StartAsync();
+        lock (apps) apps.Add(app);
+        return new Uri(WebHost.BoundUrls(app).Single());
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in apps)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        await database.DisposeAsync();
+    }
+
+    public static HttpClient Client(Uri baseUrl, CookieContainer? cookies = null, HttpMessageHandler? handler = null) =>
+        new(handler ?? new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = false })
+        { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The anti-forgery field of the first form on a page.</summary>
+    public static string FormToken(string html) =>
+        Regex.Match(html, "name=\"" + WebHost.AntiforgeryFieldName + "\" value=\"([^\"]+)\"") is { Success: true } m
+            ? WebUtility.HtmlDecode(m.Groups[1].Value)
+            : throw new InvalidOperationException("no anti-forgery field on the page");
+
+    public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, params (string Key, string Value)[] fields) =>
+        await client.PostAsync(path, new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value))));
+
+    /// <summary>Logs in through the real form and returns the response to the POST.</summary>
+    public static async Task<HttpResponseMessage> LoginAsync(HttpClient client, string user = User, string password = Password)
+    {
+        var form = await client.GetStringAsync("/login");
+        return await PostFormAsync(client, "/login", (WebHost.AntiforgeryFieldName, FormToken(form)), ("user", user), ("password", password),
+            ("returnUrl", "/"));
+    }
+
+    public async Task<HttpClient> LoggedInClientAsync(Uri? baseUrl = null)
+    {
+        var client = Client(baseUrl ?? BaseUrl);
+        var response = await LoginAsync(client);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
+}
