@@ -13,9 +13,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
-for p in postgresql unbound dns-root-data openssl python3; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in postgresql unbound dns-root-data openssl python3 postfix; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run.sh: installing ${missing[*]}"
+  echo "postfix postfix/main_mailer_type select No configuration" | sudo_if_needed debconf-set-selections
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -62,6 +63,13 @@ CONF
 pids+=($!)
 echo "run.sh: validating unbound on 127.0.0.1:$dns_port"
 
+# A local peer for the hosted domain, so accepted mail has somewhere to go: Postfix's smtp-sink
+# (no STARTTLS, so the UI shows an honest `cleartext (starttls-not-offered)` for it).
+sink_port=${RELAY_SINK_PORT:-2625}
+/usr/sbin/smtp-sink -u "$(id -un)" -c "127.0.0.1:$sink_port" 100 &
+pids+=($!)
+echo "run.sh: example.test is routed to an smtp-sink on 127.0.0.1:$sink_port"
+
 config="$state/relay.json"
 if [ ! -f "$config" ]; then
   password=${RELAY_ADMIN_PASSWORD:-$(openssl rand -base64 12)}
@@ -74,6 +82,7 @@ if [ ! -f "$config" ]; then
     "Smtp": { "Listen": [ "127.0.0.1:2525" ] },
     "Web": { "Listen": [ "127.0.0.1:8080" ], "AdminUser": "admin", "AdminPasswordHash": "$hash" },
     "Domains": [ "example.test" ],
+    "Routes": { "example.test": "[127.0.0.1]:$sink_port" },
     "TrustedNetworks": [ "127.0.0.0/8" ],
     "Dns": { "Servers": [ "127.0.0.1:$dns_port" ] },
     "DataDirectory": "$state/data"

@@ -39,6 +39,10 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
     {
         var delivery = config.Raw.GetSection("Delivery");
         var defaults = new DeliveryOptions();
+        // A hosted domain's MX is this relay: without a route its mail would loop back to us.
+        foreach (var domain in config.Domains.Where(d => !config.Routes.ContainsKey(d)))
+            throw new ConfigException($"Relay:Routes:{domain}", null,
+                "hosted domain has no route (e.g. \"[10.0.0.5]:25\"); delivering it by MX would loop back to this relay");
         return new DeliveryOptions
         {
             Hostname = config.Hostname,
