@@ -19,6 +19,34 @@ public static class OutcomeClassifier
         return new AttemptOutcome(transport, how, reason, met, recipients);
     }
 
+    /// <summary>
+    /// For `relay check`: the strongest outcome this peer can reach if it behaves (STARTTLS offered, the
+    /// required authentication succeeds), and why; null for a peer the plan skips. Uses the same rules as
+    /// <see cref="Classify"/>, by classifying the successful attempt the plan asks for.
+    /// </summary>
+    public static (TransportSecurity Transport, string Why)? Expected(PeerPlan peer)
+    {
+        if (peer.Mode == PeerMode.Skip) return null;
+        if (peer.Mode == PeerMode.Cleartext) return (TransportSecurity.Cleartext, "policy-none");
+        PeerAuthentication? auth = peer.Mode switch
+        {
+            PeerMode.Dane => new PeerAuthentication(AuthenticationMethod.DaneEe, "expected",
+                Dane: new Dane.DaneResult(Dane.DaneVerdict.Verified, 3, 0)),
+            PeerMode.Pkix => new PeerAuthentication(AuthenticationMethod.Pkix, "expected",
+                Pkix: new Certificates.PkixResult(Certificates.PkixVerdict.Verified, "expected")),
+            PeerMode.Fingerprint => new PeerAuthentication(AuthenticationMethod.Fingerprint, "expected", PinMatched: "expected"),
+            _ => null,
+        };
+        var outcome = Classify(peer, new AttemptReport("quit", true, true, [], "TLS", Authentication: auth));
+        var why = outcome.Transport switch
+        {
+            TransportSecurity.Encrypted => peer.Mode == PeerMode.Encrypt ? "TLS required, no authentication" : "TLS if offered (cleartext otherwise)",
+            TransportSecurity.Trusted => outcome.Reason ?? "authenticated, peer choice not downgrade-resistant",
+            _ => $"authenticated by {outcome.How.ToWire()} through a downgrade-resistant channel",
+        };
+        return (outcome.Transport, why);
+    }
+
     /// <summary>No attempt was possible (DNS failure, no usable peer): every recipient is deferred, or bounced
     /// when the failure cannot change (NXDOMAIN, null MX).</summary>
     public static IReadOnlyList<RecipientDisposition> ForPlanFailure(PlanFailure failure, IEnumerable<string> recipients) =>
