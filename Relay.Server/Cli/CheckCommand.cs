@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Text.Json;
+using Relay.Dns;
+using Relay.Policy;
+using Relay.Policy.Classification;
+using Relay.Policy.Planning;
+
+namespace Relay.Server.Cli;
+
+/// <summary>
+/// `relay check DOMAIN [--json]`: what delivery would do for DOMAIN right now — per MX host its address,
+/// the DNSSEC status of MX, address and TLSA lookups, the TLSA records, the policy level in force and the
+/// transport outcome to expect, with why. It runs the same planner as delivery, so an operator can
+/// debug DANE before mail waits in the queue. Exit 1 when no peer can be tried.
+/// </summary>
+internal static class CheckCommand
+{
+    public static Command Build()
+    {
+        var domain = new Argument<string>("DOMAIN") { Description = "recipient domain (or a hosted domain with a route)" };
+        var noConnect = new Option<bool>("--no-connect")
+        {
+            Description = "plan from DNS and policy only; this version never connects to peers, so the flag is accepted for scripts",
+        };
+        var json = new Option<bool>("--json") { Description = "print one JSON document" };
+        var command = new Command("check", "show the delivery plan and expected transport security for a domain") { domain, noConnect, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var name = parse.GetValue(domain)!.Trim();
+            if (!DnsName.TryNormalize(name, out _))
+                throw new UsageException($"DOMAIN '{name}' is not a domain name");
+            var config = CliContext.Config();
+            var hop = NextHopFor(config, name);
+            var table = new PolicyTable(await PoliciesAsync(config, cancellationToken), PolicyLevelWire.Parse(config.DefaultPolicy));
+            var resolver = new DnsResolver(config.DnsServers.Select(e => new DnsServer(e, Trusted: true)).ToList());
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(30));
+            var plan = await new DeliveryPlanService(resolver, table).PlanAsync(hop, deadline.Token);
+            Console.WriteLine(parse.GetValue(json) ? ToJson(plan) : ToText(plan));
+            return plan.Failure is null && plan.UsablePeers.Any() ? RelayCli.Ok : RelayCli.Negative;
+        });
+        return command;
+    }
+
+    private static NextHop NextHopFor(Configuration.RelayConfig config, string domain)
+    {
+        var key = domain.TrimEnd('.').ToLowerInvariant();
+        return config.Routes.TryGetValue(key, out var route)
+            ? NextHop.ForRoute(key, System.Net.IPAddress.TryParse(route.Host, out _) ? $"[{route.Host}]:{route.Port}" : $"{route.Host}:{route.Port}", config.DeliveryPort)
+            : NextHop.ForDomain(key, config.DeliveryPort);
+    }
+
+    private static async Task<IReadOnlyList<DestinationPolicy>> PoliciesAsync(Configuration.RelayConfig config, CancellationToken cancellationToken)
+    {
+        if (config.Database is null) return [];
+        await using var db = await DatabaseConnector.OpenAsync(config.Database, cancellationToken);
+        var rows = await db.Policies.ListAsync(cancellationToken);
+        return rows.Select(r => DestinationPolicy.FromWire(r.Destination, r.Level, r.Fingerprints, r.MatchNames, r.Note)).ToList();
+    }
+
+    private static object PeerJson(PeerPlan peer)
+    {
+        var expected = OutcomeClassifier.Expected(peer);
+        return new
+        {
+            name = peer.Host,
+            preference = peer.Preference,
+            addresses = peer.Addresses.Select(a => a.ToString()).ToArray(),
+            mxDnssec = peer.Mx.ToWire(),
+            addressDnssec = peer.AddressStatus.ToWire(),
+            tlsaDnssec = peer.TlsaStatus.ToWire(),
+            tlsaBase = peer.TlsaBaseDomain,
+            tlsa = peer.Tlsa.Select(t => t.ToString()).ToArray(),
+            usableTlsa = peer.UsableTlsa.Select(t => t.ToString()).ToArray(),
+            level = peer.EffectiveLevel.ToWire(),
+            sni = peer.Sni,
+            cleartextFallback = peer.CleartextFallbackAllowed,
+            expected = expected?.Transport.ToWire() ?? "skipped",
+            why = expected?.Why is { } w ? $"{w}; {peer.Why}" : peer.Why,
+        };
+    }
+
+    private static string ToJson(DeliveryPlan plan) => JsonSerializer.Serialize(new
+    {
+        domain = plan.NextHop.Domain,
+        route = plan.NextHop.RouteText,
+        policy = new { level = plan.Policy.Level.ToWire(), source = plan.Policy.Source },
+        mxDnssec = plan.Mx.ToWire(),
+        failure = plan.Failure is { } f ? new { permanent = f.Permanent, reason = f.Reason } : null,
+        peers = plan.Peers.Select(PeerJson).ToArray(),
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    private static string ToText(DeliveryPlan plan)
+    {
+        var lines = new List<string>
+        {
+            $"{plan.NextHop}: policy {plan.Policy.Level.ToWire()} ({plan.Policy.Source}), MX {plan.Mx.ToWire()}",
+        };
+        if (plan.Failure is { } failure)
+            lines.Add($"  cannot deliver ({(failure.Permanent ? "permanent" : "temporary")}): {failure.Reason}");
+        foreach (var peer in plan.Peers)
+        {
+            var expected = OutcomeClassifier.Expected(peer);
+            lines.Add($"  {peer.Preference,3} {peer.Host} [{string.Join(", ", peer.Addresses)}] address {peer.AddressStatus.ToWire()}, " +
+                      $"TLSA {peer.TlsaStatus.ToWire()}{(peer.Tlsa.Count > 0 ? $" ({string.Join("; ", peer.Tlsa)})" : "")}");
+            lines.Add($"      level {peer.EffectiveLevel.ToWire()} → expect {expected?.Transport.ToWire() ?? "skipped"}: {expected?.Why ?? peer.Why}" +
+                      (expected is null ? "" : $" ({peer.Why})"));
+        }
+        return string.Join('\n', lines);
+    }
+}
