@@ -11,6 +11,7 @@ internal static class CommandRegistry
         yield return TlsaCommand.Build();
         yield return DaneVerifyCommand.Build();
         yield return CheckCommand.Build();
+        yield return PeersCommand.Build();
         yield return PolicyCommand.Build();
         yield return QueueCommand.Build(CliContext.ConnectionString, () => CliContext.Config().Hostname);
         yield return new Command("web", "admin web UI tools") { WebHashPasswordCommand.Build() };

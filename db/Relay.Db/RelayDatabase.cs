@@ -20,6 +20,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         Policies = new PolicyStore(DataSource);
         Admin = new QueueAdmin(DataSource);
         Sessions = new InboundSessionStore(DataSource);
+        Peers = new PeerAdmin(DataSource);
     }
 
     internal NpgsqlDataSource DataSource { get; }
@@ -30,6 +31,7 @@ public sealed class RelayDatabase : IAsyncDisposable
     public PolicyStore Policies { get; }
     public QueueAdmin Admin { get; }
     public InboundSessionStore Sessions { get; }
+    public PeerAdmin Peers { get; }
 
     public Migrator Migrator() => new(DataSource);
 

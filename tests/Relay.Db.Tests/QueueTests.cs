@@ -150,6 +150,19 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
         Assert.Equal(0, await Db.Admin.HoldAsync("0000000000000000", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Forgetting_a_peer_removes_its_history_but_keeps_its_attempts()
+    {
+        var attempt = new AttemptRecord("forget.example", "mx.forget.example", "127.0.0.11", 25, DateTimeOffset.UtcNow, TimeSpan.Zero,
+            "quit", "250 ok", "dane", "verified", "dane-ee", null, TlsVersion: "Tls13");
+        await Db.Attempts.RecordAsync(attempt, [], CancellationToken.None);
+
+        Assert.Equal(1, await Db.Peers.ForgetAsync("MX.forget.example.", CancellationToken.None));
+        Assert.Equal(0, await Db.Peers.ForgetAsync("mx.forget.example", CancellationToken.None));
+        Assert.DoesNotContain(await Db.Reads.ListPeersAsync(new Page(0, 500), CancellationToken.None), p => p.Name == "mx.forget.example");
+        Assert.Equal(1, await CountAsync("select count(*) from delivery_attempts where peer_name = 'mx.forget.example'"));
+    }
+
     private async Task<IReadOnlyList<ClaimedRecipient>> ClaimDomainAsync(string domain, TimeSpan lease, string owner)
     {
         // Other tests share this database: claim everything due and keep only our domain's rows.

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Relay.Server.Cli;
+
+/// <summary>`relay peers forget PEER [--json]`: drops a peer's recorded history (downgrade memory).</summary>
+internal static class PeersCommand
+{
+    public static Command Build()
+    {
+        var peer = new Argument<string>("PEER") { Description = "MX host name or address" };
+        var json = new Option<bool>("--json") { Description = "print one JSON document" };
+        var forget = new Command("forget", "forget a peer's history so it is no longer flagged as downgraded") { peer, json };
+        forget.SetAction(async (parse, cancellationToken) =>
+        {
+            var name = parse.GetValue(peer)!.Trim();
+            if (name.Length == 0 || name.Length > 255 || name.Any(char.IsControl))
+                throw new UsageException($"PEER '{name}' is not a host name or address");
+            await using var db = await DatabaseConnector.OpenAsync(CliContext.ConnectionString(), cancellationToken);
+            var removed = await db.Peers.ForgetAsync(name, cancellationToken);
+            Console.WriteLine(parse.GetValue(json)
+                ? JsonSerializer.Serialize(new { peer = name, forgotten = removed })
+                : removed == 0 ? $"relay: no recorded peer '{name}'" : $"relay: forgot {removed} peer record(s) for '{name}'");
+            return removed == 0 ? RelayCli.Negative : RelayCli.Ok;
+        });
+        return new Command("peers", "recorded peer history") { forget };
+    }
+}
