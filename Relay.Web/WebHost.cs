@@ -40,11 +40,18 @@ public static class WebHost
     {
         Validate(options);
         var clock = options.Clock ?? TimeProvider.System;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            // Never the developer exception page, whatever ASPNETCORE_ENVIRONMENT says: it would show stack traces to anyone.
+            EnvironmentName = "Production",
+        });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 1 << 20;   // forms are small; nothing here accepts uploads
             foreach (var endpoint in ParseListen(options.Listen.Count == 0 ? WebOptions.DefaultListen : options.Listen))
                 kestrel.Listen(endpoint, listen =>
                 {
@@ -107,6 +114,7 @@ public static class WebHost
 
         var app = builder.Build();
         app.Use(SecurityHeaders);
+        app.Use(DatabaseTrouble);
         app.UseAuthentication();
         app.Use(RequireAntiforgeryOnUnsafeMethods);
         app.UseAuthorization();
@@ -169,14 +177,38 @@ public static class WebHost
 
     private static async Task SecurityHeaders(HttpContext context, RequestDelegate next)
     {
-        var headers = context.Response.Headers;
+        ApplySecurityHeaders(context.Response);
+        if (context.Request.IsHttps)
+            context.Response.Headers.StrictTransportSecurity = "max-age=31536000";
+        await next(context);
+    }
+
+    private static void ApplySecurityHeaders(HttpResponse response)
+    {
+        var headers = response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
-        await next(context);
+    }
+
+    /// <summary>A database outage is the operator's likeliest trouble: say so instead of an empty 500.</summary>
+    private static async Task DatabaseTrouble(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && !context.Response.HasStarted)
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Web").LogError(e, "database error serving {Path}", context.Request.Path);
+            context.Response.Clear();
+            ApplySecurityHeaders(context.Response);
+            await Layout.Message(context, "Database unavailable", "The database did not answer; nothing was changed. Try again in a moment.",
+                StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+        }
     }
 
     private static async Task RequireAntiforgeryOnUnsafeMethods(HttpContext context, RequestDelegate next)

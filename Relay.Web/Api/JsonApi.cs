@@ -32,7 +32,7 @@ public static class JsonApi
         api.MapGet("/attempts", async (HttpContext context, RelayDatabase db, CancellationToken ct) =>
             Paged(context, await db.Reads.ListAttemptsAsync(Layout.Paging(context), ct)));
         api.MapGet("/messages", async (HttpContext context, RelayDatabase db, CancellationToken ct) =>
-            Paged(context, await db.Reads.ListMessagesAsync(Layout.Paging(context), ct)));
+            Paged(context, await db.Reads.ListMessagesAsync(Filters.State(context.Request.Query["state"].FirstOrDefault()), Layout.Paging(context), ct)));
         api.MapGet("/messages/{queueId}", async (string queueId, RelayDatabase db, CancellationToken ct) =>
             await db.Reads.GetMessageAsync(queueId, ct) is { } message ? Results.Json(message) : Results.NotFound());
         api.MapGet("/policies", async (HttpContext context, RelayDatabase db, CancellationToken ct) =>

@@ -28,7 +28,19 @@ public sealed class LoginThrottle(int threshold, TimeSpan lockoutDuration, TimeP
         return null;
     }
 
-    public void Failed(string client) => states.AddOrUpdate(client,
+    public void Failed(string client)
+    {
+        // Bound the table: failures spread over very many addresses must not grow it without limit.
+        if (states.Count > MaxTracked)
+            foreach (var (key, state) in states)
+                if (state.LockedUntil is null || state.LockedUntil <= clock.GetUtcNow())
+                    states.TryRemove(key, out _);
+        Count(client);
+    }
+
+    private const int MaxTracked = 10_000;
+
+    private void Count(string client) => states.AddOrUpdate(client,
         _ => new State(1, threshold <= 1 ? clock.GetUtcNow() + lockoutDuration : null),
         (_, s) => s.Failures + 1 >= threshold ? new State(0, clock.GetUtcNow() + lockoutDuration) : s with { Failures = s.Failures + 1 });
 

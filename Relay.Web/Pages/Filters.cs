@@ -13,6 +13,8 @@ public static class Filters
 
     public static string? Transport(string? word) => Vocabulary.IsTransport(word) ? word : null;
 
+    public static string? State(string? word) => word is not null && Vocabulary.RecipientStates.Contains(word) ? word : null;
+
     public static PeerSort Sort(string? key) => key switch
     {
         "last-seen" => PeerSort.LastSeenNewest,

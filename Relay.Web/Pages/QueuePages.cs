@@ -26,8 +26,13 @@ public static class QueuePages
         app.MapGet("/queue", async (HttpContext context, RelayDatabase db, CancellationToken cancellationToken) =>
         {
             var page = Layout.Paging(context);
-            var messages = await db.Reads.ListMessagesAsync(page, cancellationToken);
+            var state = Filters.State(context.Request.Query["state"].FirstOrDefault());
+            var messages = await db.Reads.ListMessagesAsync(state, page, cancellationToken);
             return Layout.Page(context, "Queue", Html.Of($"""
+                <form method="get" action="/queue" class="filters">
+                  <label>State <select name="state">{Layout.Option("", "any", state)}{Html.Join(Vocabulary.RecipientStates, s => Layout.Option(s, s, state))}</select></label>
+                  <button type="submit">Filter</button> <a href="/queue">clear</a>
+                </form>
                 <table class="messages"><thead><tr><th>Queue id</th><th>Sender</th><th>Recipients</th><th>Size</th><th>Received</th><th>State</th><th>Next attempt</th><th>Last reply</th><th>Arrived over</th></tr></thead>
                 <tbody>{Html.Join(messages, m => Html.Of($"""
                     <tr data-queue-id="{m.QueueId}"><td><a href="{DetailUrl(m.QueueId)}">{m.QueueId}</a></td><td class="literal">{(m.Sender.Length == 0 ? "<>" : m.Sender)}</td>

@@ -19,6 +19,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: apt-get install chromium");
         playwright = await Playwright.CreateAsync();
+        Assertions.SetDefaultExpectTimeout(20_000);   // generous: CI shares two cores with builds
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,

@@ -17,7 +17,7 @@ public sealed class BrowserTests(WebFixture web, BrowserFixture browser) : IClas
         await page.FillAsync("input[name=user]", WebFixture.User);
         await page.FillAsync("input[name=password]", WebFixture.Password);
         await page.ClickAsync("form.login button[type=submit]");
-        await page.WaitForURLAsync(new Regex("/peers$"));   // back where the login interrupted
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/peers$"));   // back where the login interrupted
         return page;
     }
 
@@ -60,13 +60,14 @@ public sealed class BrowserTests(WebFixture web, BrowserFixture browser) : IClas
         await page.SelectOptionAsync("select[name=transport]", "cleartext");
         await page.SelectOptionAsync("select[name=within]", "day");
         await page.ClickAsync("form.filters button[type=submit]");
-        await page.WaitForURLAsync(new Regex("transport=cleartext"));
-        var names = await page.Locator("table.peers tbody tr[data-transport] td:first-child a").AllTextContentsAsync();
-        Assert.Equal([TestData.Cleartext.Name], names);
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("transport=cleartext"));
+        // Retries until the new page is parsed: exactly one peer row, the cleartext one.
+        await Assertions.Expect(page.Locator("table.peers tbody tr[data-transport] td:first-child a")).ToHaveTextAsync([TestData.Cleartext.Name]);
 
         await page.ClickAsync($"a:text-is('{TestData.Cleartext.Name}')");
-        await page.WaitForURLAsync(new Regex("/peers/detail"));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/peers/detail"));
         Assert.Contains($"Peer {TestData.Cleartext.Name} ({TestData.Cleartext.Address})", await page.Locator("h1").TextContentAsync());
+        await Screenshot(page, "peer-detail.png");
         var attempt = page.Locator("table.attempts tbody tr").First;
         Assert.Equal("⚠ cleartext", await attempt.Locator(".badge.t-cleartext").TextContentAsync());
         Assert.Contains("starttls-not-offered", await attempt.TextContentAsync());
@@ -82,17 +83,18 @@ public sealed class BrowserTests(WebFixture web, BrowserFixture browser) : IClas
         await page.FillAsync("input[name=destination]", "plain.example");
         await page.SelectOptionAsync("select[name=level]", "encrypt");
         await page.ClickAsync("button:text('Save policy')");
-        await page.WaitForSelectorAsync("p.notice");
-        Assert.Equal("encrypt", await page.Locator("tr[data-destination='plain.example'] td.level").TextContentAsync());
+        await Assertions.Expect(page.Locator("p.notice")).ToContainTextAsync("policy was saved");
+        await Assertions.Expect(page.Locator("tr[data-destination='plain.example'] td.level")).ToHaveTextAsync("encrypt");
 
         await page.ClickAsync("tr[data-destination='plain.example'] a:text('edit')");
-        Assert.Equal("plain.example", await page.InputValueAsync("input[name=destination]"));
+        await Assertions.Expect(page.Locator("input[name=destination]")).ToHaveValueAsync("plain.example");
         await page.SelectOptionAsync("select[name=level]", "dane-only");
         await page.ClickAsync("button:text('Save policy')");
-        await page.WaitForSelectorAsync("p.notice");
-        Assert.Equal("dane-only", await page.Locator("tr[data-destination='plain.example'] td.level").TextContentAsync());
+        // Retries until the page after this second save shows the new level (the first save's notice looks the same).
+        await Assertions.Expect(page.Locator("tr[data-destination='plain.example'] td.level")).ToHaveTextAsync("dane-only");
         var stored = (await web.Db.Policies.ListAsync(CancellationToken.None)).Single(p => p.Destination == "plain.example");
         Assert.Equal("dane-only", stored.Level);
+        await Screenshot(page, "policies.png");
         await page.Context.CloseAsync();
     }
 
@@ -104,14 +106,14 @@ public sealed class BrowserTests(WebFixture web, BrowserFixture browser) : IClas
         Assert.True(before > DateTimeOffset.UtcNow.AddMinutes(30));
         var page = await LoggedInPageAsync();
         await page.GotoAsync("/queue");
+        await Screenshot(page, "queue.png");
         await page.ClickAsync($"a:text-is('{queueId}')");
         await page.ClickAsync("a.action:text('Retry now')");
-        Assert.Contains("Make every waiting recipient", await page.Locator("main").TextContentAsync());
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("Make every waiting recipient");
         Assert.True((await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt > DateTimeOffset.UtcNow.AddMinutes(30),
             "the confirmation page alone changes nothing");
         await page.ClickAsync("button:text('Yes, retry now')");
-        await page.WaitForSelectorAsync("p.notice");
-        Assert.Contains("due now", await page.Locator("p.notice").TextContentAsync());
+        await Assertions.Expect(page.Locator("p.notice")).ToContainTextAsync("due now");
         var after = (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt;
         Assert.True(after <= DateTimeOffset.UtcNow.AddSeconds(5), $"next attempt {after:O} is now");
         await page.Context.CloseAsync();

@@ -116,6 +116,11 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
             Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         }
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/messages/nope")).StatusCode);
+
+        using var weakest = JsonDocument.Parse(await client.GetStringAsync("/api/peers?sort=weakest"));
+        Assert.Equal(TestData.Cleartext.Name, weakest.RootElement.GetProperty("items")[0].GetProperty("name").GetString());
+        using var bounced = JsonDocument.Parse(await client.GetStringAsync("/api/messages?state=bounced"));
+        Assert.Equal(web.Data.XssQueueId, Assert.Single(bounced.RootElement.GetProperty("items").EnumerateArray()).GetProperty("queueId").GetString());
     }
 
     [Fact]
@@ -147,5 +152,56 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
         var release = await WebFixture.PostFormAsync(client, $"/queue/{queueId}/release", (WebHost.AntiforgeryFieldName, WebFixture.FormToken(confirm)));
         Assert.Equal(HttpStatusCode.Redirect, release.StatusCode);
         Assert.Equal("deferred", (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
+    }
+
+    [Fact]
+    public async Task Peer_detail_shows_downgrade_and_key_change_warnings_tlsa_seen_and_the_chain()
+    {
+        using var client = await web.LoggedInClientAsync();
+        var html = await client.GetStringAsync($"/peers/detail?name={TestData.Downgraded.Name}&address={TestData.Downgraded.Address}");
+        Assert.Contains("class=\"warning downgrade\"", html);
+        Assert.Contains("The certificate key changed", html);
+        Assert.Contains("2 1 1 " + TestData.Spki, html);                  // the secure TLSA answer seen earlier
+        Assert.Contains("lookup failing (error)", html);                    // and the failing lookup now
+        Assert.Contains("tlsa-lookup-failed", html);
+
+        var secure = await client.GetStringAsync($"/peers/detail?name={TestData.Verified.Name}&address={TestData.Verified.Address}");
+        Assert.Contains("CN=mx1.secure.example\nCN=Example CA", WebUtility.HtmlDecode(secure));   // one subject per line
+        Assert.DoesNotContain("class=\"warning", secure);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/peers/detail?name=nobody.example&address=192.0.2.99")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Inbound_page_lists_cleartext_senders_when_filtered()
+    {
+        using var client = await web.LoggedInClientAsync();
+        var html = await client.GetStringAsync("/inbound?transport=cleartext&within=day");
+        Assert.Contains("legacy.sender.example", html);
+        Assert.Contains("198.51.100.7", html);
+        Assert.DoesNotContain("203.0.113.66", html);
+    }
+
+    [Fact]
+    public async Task Without_a_database_health_answers_503_and_pages_say_so_with_the_same_headers()
+    {
+        var port = Relay.TestKit.Processes.FreeTcpPort(IPAddress.Loopback);
+        await using var unreachable = new RelayDatabase($"Host=127.0.0.1;Port={port};Username=nobody;Database=nothing;Timeout=3");
+        var app = WebHost.Build(WebFixture.Options(), unreachable);
+        await app.StartAsync();
+        try
+        {
+            var url = new Uri(WebHost.BoundUrls(app).Single());
+            using var client = await web.LoggedInClientAsync(url);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
+            var page = await client.GetAsync("/peers");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+            Assert.Contains("Database unavailable", await page.Content.ReadAsStringAsync());
+            Assert.Contains("default-src 'none'", string.Join(";", page.Headers.GetValues("Content-Security-Policy")));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 }

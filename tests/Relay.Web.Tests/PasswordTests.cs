@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Configuration;
 using Relay.Server.Cli;
 using Relay.Web;
 using Relay.Web.Auth;
@@ -49,27 +48,5 @@ public sealed class PasswordTests
         var exit = WebHashPasswordCommand.Build(new StringReader("")).Parse([]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
         Assert.Equal(2, exit);
         Assert.Contains("no password", error.ToString());
-    }
-
-    [Fact]
-    public void Configuration_keys_map_to_web_options_with_loopback_default()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Relay:Web:AdminPasswordHash"] = "pbkdf2-sha256$10000$x$y",
-        }).Build();
-        var options = WebConfiguration.FromConfiguration(configuration);
-        Assert.Empty(options.Listen);   // WebHost then listens on WebOptions.DefaultListen
-        Assert.Equal(["127.0.0.1:8080"], WebOptions.DefaultListen);
-        Assert.Equal("admin", options.AdminUser);
-        Assert.Equal("pbkdf2-sha256$10000$x$y", options.AdminPasswordHash);
-
-        var listed = WebConfiguration.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Relay:Web:Listen:0"] = "127.0.0.1:9090", ["Relay:Web:Listen:1"] = "[::1]:9090", ["Relay:Web:AdminUser"] = "ops",
-        }).Build());
-        Assert.Equal(["127.0.0.1:9090", "[::1]:9090"], listed.Listen);
-        Assert.Equal("ops", listed.AdminUser);
-        Assert.Null(listed.AdminPasswordHash);
     }
 }
