@@ -120,7 +120,7 @@ public sealed class SmtpRole : IAsyncDisposable
                 }
                 return;
             }
-            var session = new SmtpSession(_options, _db, _logger, connection, kind, _access, _tls!, address, _stopSessions.Token);
+            var session = new SmtpSession(_options, _db, _logger, connection, kind, _access, _tls!, address, _stopAccepting.Token, _stopSessions.Token);
             await session.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e)
@@ -160,7 +160,10 @@ public sealed class SmtpRole : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops accepting, lets sessions finish for up to <paramref name="drain"/>, then ends the rest with 421.</summary>
+    /// <summary>
+    /// Stops accepting and tells idle sessions 421 at once; a session in the middle of a message may finish it
+    /// (and get its 250) for up to <paramref name="drain"/>, after which it is aborted.
+    /// </summary>
     public async Task StopAsync(TimeSpan drain)
     {
         if (!_stopAccepting.IsCancellationRequested) await _stopAccepting.CancelAsync().ConfigureAwait(false);

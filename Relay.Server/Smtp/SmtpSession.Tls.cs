@@ -101,7 +101,7 @@ internal sealed partial class SmtpSession
             if (frame.Kind == FrameKind.NeedMore)
             {
                 _connection.Consume(frame.Consumed);
-                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _stopping).ConfigureAwait(false)) throw new SessionEndException("disconnected-in-auth");
+                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _draining).ConfigureAwait(false)) throw new SessionEndException("disconnected-in-auth");
                 continue;
             }
             if (frame.Kind == FrameKind.TooLong) { _connection.Consume(frame.Consumed); return null; }

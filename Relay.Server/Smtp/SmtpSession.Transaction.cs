@@ -22,6 +22,7 @@ internal sealed partial class SmtpSession
     private async Task MailAsync(MailCommand mail, SmtpState next)
     {
         var p = mail.Parameters;
+        if (p.BodyType == "BINARYMIME") { await ErrorAsync(new SmtpReply(555, "5.5.4", "Error: BODY=BINARYMIME is not supported")).ConfigureAwait(false); return; }
         if (p.Size is long size && size > _options.MessageSizeLimit) { await ErrorAsync(Replies.MessageTooBig).ConfigureAwait(false); return; }
         if (p.RequireTls && !TlsActive) { await ErrorAsync(Replies.RequireTlsWithoutTls).ConfigureAwait(false); return; }
         if (_kind != ListenerKind.Smtp && !TlsActive) { await ErrorAsync(Replies.MustIssueStartTls).ConfigureAwait(false); return; }
@@ -34,7 +35,6 @@ internal sealed partial class SmtpSession
     private async Task RcptAsync(RcptCommand rcpt, SmtpState next)
     {
         var transaction = _transaction!;
-        if (transaction.Recipients.Count >= _options.RecipientLimit) { await ErrorAsync(Replies.TooManyRecipients).ConfigureAwait(false); return; }
         var recipient = rcpt.Recipient;
         switch (_access.Decide(recipient, _client, _authUser is not null))
         {
@@ -50,9 +50,23 @@ internal sealed partial class SmtpSession
         var address = recipient.Domain is null
             ? $"postmaster@{_access.Domains.FirstOrDefault() ?? _options.Hostname}"
             : recipient.ToString();
-        transaction.Recipients.Add(new NewRecipient(address, rcpt.Parameters.Notify, rcpt.Parameters.Orcpt));
+        // A repeated recipient is acknowledged but queued once, so it is delivered once.
+        // (Local parts may be case-sensitive, RFC 5321 §2.4; domains are not.)
+        if (!transaction.Recipients.Any(r => SameMailbox(r.Address, address)))
+        {
+            // Not counted as an error (Postfix's recipient overshoot): a client pipelining a long list must not be cut off for it.
+            if (transaction.Recipients.Count >= _options.RecipientLimit) { await ReplyAsync(Replies.TooManyRecipients).ConfigureAwait(false); return; }
+            transaction.Recipients.Add(new NewRecipient(address, rcpt.Parameters.Notify, rcpt.Parameters.Orcpt));
+        }
         _state = next;
         await ReplyAsync(Replies.RecipientOk).ConfigureAwait(false);
+    }
+
+    private static bool SameMailbox(string a, string b)
+    {
+        int atA = a.LastIndexOf('@'), atB = b.LastIndexOf('@');
+        return atA == atB && string.CompareOrdinal(a, 0, b, 0, atA) == 0
+            && string.Equals(a[(atA + 1)..], b[(atB + 1)..], StringComparison.OrdinalIgnoreCase);
     }
 
     private DataReaderOptions ReaderOptions => new(_options.MessageSizeLimit, _options.BareLineEndings, _options.TextLineLimit);
@@ -60,11 +74,6 @@ internal sealed partial class SmtpSession
     private async Task DataAsync()
     {
         var transaction = _transaction!;
-        if (transaction.Parameters.BodyType == "BINARYMIME")
-        {
-            await ErrorAsync(new SmtpReply(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT")).ConfigureAwait(false);
-            return;
-        }
         await ReplyAsync(Replies.StartMailInput).ConfigureAwait(false);
         var reader = new DataReader(ReaderOptions, dotTransparency: true);
         var started = DateTimeOffset.UtcNow;
@@ -83,7 +92,13 @@ internal sealed partial class SmtpSession
     private async Task BdatAsync(BdatCommand bdat)
     {
         var transaction = _transaction!;
-        _chunks ??= new DataReader(ReaderOptions, dotTransparency: false, binary: transaction.Parameters.BodyType == "BINARYMIME");
+        if (bdat.Size > _options.MessageSizeLimit)
+        {
+            // One chunk larger than any message we accept: reading it only to refuse it would let a client stream without end.
+            await ReplyAsync(Replies.MessageTooBig).ConfigureAwait(false);
+            throw new SessionEndException("bdat-chunk-too-big");
+        }
+        _chunks ??= new DataReader(ReaderOptions, dotTransparency: false);
         var reader = _chunks;
         var remaining = bdat.Size;
         var started = DateTimeOffset.UtcNow;
@@ -159,9 +174,7 @@ internal sealed partial class SmtpSession
         var received = ReceivedHeader.Build(new ReceivedInfo(_helo, _client, _options.Hostname, _extended, _security.TlsVersion,
             _security.TlsCipher, _clientCertificateVerified, _authUser is not null, null,
             transaction.Recipients.Count == 1 ? transaction.Recipients[0].Address : null, DateTimeOffset.UtcNow));
-        var body = new byte[received.Length + reader.Body.Length];
-        received.CopyTo(body, 0);
-        reader.Body.Span.CopyTo(body.AsSpan(received.Length));
+        var body = ReceivedHeader.Prepend(received, reader.Body.Span);
 
         var p = transaction.Parameters;
         var message = new NewMessage(transaction.Sender, body, _client.ToString(), _helo, _security, _authUser, p.BodyType, p.SmtpUtf8,
@@ -169,8 +182,8 @@ internal sealed partial class SmtpSession
         string queueId;
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
-            deadline.CancelAfter(_options.EnqueueTimeout);
+            // Not tied to the stop tokens: cancelling a commit in flight would leave its outcome unknown to us.
+            using var deadline = new CancellationTokenSource(_options.EnqueueTimeout);
             queueId = await _db.Queue.EnqueueAsync(message, transaction.Recipients, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

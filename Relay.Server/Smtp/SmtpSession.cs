@@ -30,6 +30,8 @@ internal sealed partial class SmtpSession
     private readonly RelayAccess _access;
     private readonly TlsContext _tls;
     private readonly IPAddress _client;
+    // Soft stop: no new commands (idle sessions get 421 at once). Hard stop: abort whatever is in progress.
+    private readonly CancellationToken _draining;
     private readonly CancellationToken _stopping;
     private CommandLineFramer _framer;
     private SmtpState _state = SmtpState.Connected;
@@ -42,7 +44,7 @@ internal sealed partial class SmtpSession
     private string? _authUser;
 
     public SmtpSession(SmtpListenerOptions options, RelayDatabase db, ILogger logger, SmtpConnection connection, ListenerKind kind,
-        RelayAccess access, TlsContext tls, IPAddress client, CancellationToken stopping)
+        RelayAccess access, TlsContext tls, IPAddress client, CancellationToken draining, CancellationToken stopping)
     {
         _options = options;
         _db = db;
@@ -52,6 +54,7 @@ internal sealed partial class SmtpSession
         _access = access;
         _tls = tls;
         _client = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        _draining = draining;
         _stopping = stopping;
         _framer = new CommandLineFramer(options.CommandLineLimit);
     }
@@ -64,23 +67,22 @@ internal sealed partial class SmtpSession
 
     public async Task RunAsync()
     {
-        long? sessionId = null;
         var endReason = "quit";
-        try { sessionId = await _db.Sessions.StartAsync(new InboundSessionStart(ListenerWord, _client.ToString()), _stopping).ConfigureAwait(false); }
-        catch (Exception e) when (e is not OperationCanceledException) { _logger.LogWarning(e, "smtp: could not record session start for {Client}", _client); }
+        // Recorded in the background: a slow or absent database must not delay the greeting (mail then gets 451 at end of data).
+        var sessionId = RecordStartAsync();
         try
         {
             if (_kind == ListenerKind.ImplicitTls && !await HandshakeAsync().ConfigureAwait(false)) { endReason = "tls-handshake-failed"; return; }
             if (_options.GreetingDelay > TimeSpan.Zero)
+                try { await Task.Delay(_options.GreetingDelay, _draining).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
+            // Even without a delay, bytes that are already here came before our greeting: an early talker (spam bots, injectors).
+            // (After an implicit-TLS handshake only the configured delay counts: TLS records may still be in flight.)
+            if ((_kind != ListenerKind.ImplicitTls || _options.GreetingDelay > TimeSpan.Zero) && _connection.HasPendingInput)
             {
-                try { await Task.Delay(_options.GreetingDelay, _stopping).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
-                if (_connection.HasPendingInput)
-                {
-                    _logger.LogInformation("smtp: {Client} talked before the greeting", _client);
-                    await ReplyAsync(Replies.ImproperPipelining).ConfigureAwait(false);
-                    endReason = "early-talker";
-                    return;
-                }
+                _logger.LogInformation("smtp: {Client} talked before the greeting", _client);
+                await ReplyAsync(Replies.ImproperPipelining).ConfigureAwait(false);
+                endReason = "early-talker";
+                return;
             }
             await ReplyAsync(Replies.Greeting(_options.Hostname)).ConfigureAwait(false);
             await CommandLoopAsync().ConfigureAwait(false);
@@ -92,7 +94,7 @@ internal sealed partial class SmtpSession
             endReason = "timeout";
             await TryReplyAsync(Replies.Timeout).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_draining.IsCancellationRequested || _stopping.IsCancellationRequested)
         {
             endReason = "shutdown";
             await TryReplyAsync(Replies.ShuttingDown).ConfigureAwait(false);
@@ -105,7 +107,7 @@ internal sealed partial class SmtpSession
         }
         finally
         {
-            if (sessionId is long id)
+            if (await sessionId.ConfigureAwait(false) is long id)
             {
                 try
                 {
@@ -117,6 +119,21 @@ internal sealed partial class SmtpSession
         }
     }
 
+    private async Task<long?> RecordStartAsync()
+    {
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            deadline.CancelAfter(TimeSpan.FromSeconds(30));
+            return await _db.Sessions.StartAsync(new InboundSessionStart(ListenerWord, _client.ToString()), deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "smtp: could not record session start for {Client}", _client);
+            return null;
+        }
+    }
+
     private async Task CommandLoopAsync()
     {
         while (true)
@@ -125,7 +142,7 @@ internal sealed partial class SmtpSession
             if (frame.Kind == FrameKind.NeedMore)
             {
                 _connection.Consume(frame.Consumed);
-                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _stopping).ConfigureAwait(false)) return;
+                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _draining).ConfigureAwait(false)) return;
                 continue;
             }
             if (frame.Kind == FrameKind.TooLong)
@@ -227,7 +244,9 @@ internal sealed partial class SmtpSession
         var lines = new List<string> { _options.Hostname, "PIPELINING", $"SIZE {_options.MessageSizeLimit}" };
         if (!TlsActive) lines.Add("STARTTLS");
         if (AuthOffered && TlsActive && _authUser is null) lines.Add("AUTH PLAIN LOGIN");
-        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "CHUNKING", "DSN", "SMTPUTF8"]);
+        // No BINARYMIME: the queue holds CRLF lines only (no bare CR or LF is ever stored), and binary content could
+        // not be relayed to the many peers that lack it.
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "CHUNKING", "DSN", "SMTPUTF8"]);
         // RFC 8689 §4: REQUIRETLS is offered only over TLS.
         if (TlsActive) lines.Add("REQUIRETLS");
         return new SmtpReply(250, null, lines);

@@ -44,6 +44,21 @@ public static class ReceivedHeader
         return Encoding.UTF8.GetBytes(builder.ToString());
     }
 
+    /// <summary>
+    /// Puts the trace field in front of the content. Content that begins with SP or HTAB would continue our field
+    /// (a client could append "with ESMTPS (using TLSv1.3 …)" to it), so such content, which has no valid header
+    /// section anyway, is separated by an empty line and becomes body.
+    /// </summary>
+    public static byte[] Prepend(ReadOnlySpan<byte> field, ReadOnlySpan<byte> content)
+    {
+        var separate = content.Length > 0 && content[0] is (byte)' ' or (byte)'\t';
+        var result = new byte[field.Length + (separate ? 2 : 0) + content.Length];
+        field.CopyTo(result);
+        if (separate) "\r\n"u8.CopyTo(result.AsSpan(field.Length));
+        content.CopyTo(result.AsSpan(field.Length + (separate ? 2 : 0)));
+        return result;
+    }
+
     private static string Literal(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();

@@ -23,7 +23,7 @@ public class InteropTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixtu
     }
 
     [Fact]
-    public async Task Swaks_with_pipelining_and_chunking_over_cleartext_is_accepted()
+    public async Task Swaks_with_pipelining_over_cleartext_is_accepted()
     {
         await using var listener = await TestListener.StartAsync(fixture.Database);
         var pipelined = QueueRows.UniqueSender("swaks-pipe");

@@ -1,3 +1,4 @@
+using Relay.TestKit;
 using Relay.TestKit.Postgres;
 using Relay.TestKit.Smtp;
 
@@ -30,5 +31,18 @@ public class PostfixInteropTests(DatabaseFixture fixture) : IClassFixture<Databa
         Assert.Contains("\r\n\r\nline one\r\n.\r\n..two dots\r\nlast\r\n", stored.Body);
         Assert.Contains("by postfix.test.example (Postfix", stored.Body);
         Assert.Contains("status=sent", postfix.Log());
+    }
+
+    [Fact]
+    public async Task Postfix_smtp_source_with_20_pipelining_sessions_gets_every_message_queued_exactly_once()
+    {
+        Assert.True(File.Exists("/usr/sbin/smtp-source"), "smtp-source (Debian postfix) is not installed");
+        await using var listener = await TestListener.StartAsync(fixture.Database);
+        var sender = QueueRows.UniqueSender("smtp-source");
+        await Processes.RunAsync("/usr/sbin/smtp-source", ["-s", "20", "-m", "500", "-l", "4096", "-f", sender, "-t", "u@hosted.example",
+            $"127.0.0.1:{listener.Endpoint.Port}"], TimeSpan.FromSeconds(120));
+        var stored = await QueueRows.FromSenderAsync(fixture.ConnectionString, sender);
+        Assert.Equal(500, stored.Count);
+        Assert.Equal(500, stored.Select(m => m.QueueId).Distinct().Count());
     }
 }

@@ -137,7 +137,7 @@ public class ProtocolTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixt
     }
 
     [Fact]
-    public async Task The_recipient_limit_answers_452_4_5_3_and_keeps_the_accepted_ones()
+    public async Task The_recipient_limit_answers_452_4_5_3_without_ending_the_session_and_duplicates_are_queued_once()
     {
         await using var listener = await TestListener.StartAsync(fixture.Database, o => o.RecipientLimit = 3);
         await using var client = await listener.ConnectAsync();
@@ -145,7 +145,9 @@ public class ProtocolTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixt
         await client.CommandAsync("EHLO c");
         await client.CommandAsync($"MAIL FROM:<{sender}>");
         for (var i = 0; i < 3; i++) Assert.Equal(250, (await client.CommandAsync($"RCPT TO:<u{i}@hosted.example>")).Code);
-        Assert.StartsWith("452 4.5.3", (await client.CommandAsync("RCPT TO:<u3@hosted.example>")).ToString());
+        Assert.Equal(250, (await client.CommandAsync("RCPT TO:<u0@HOSTED.example>")).Code);
+        // Excess recipients are not errors: 30 of them (more than the error limit of 20) do not end the session.
+        for (var i = 3; i < 33; i++) Assert.StartsWith("452 4.5.3", (await client.CommandAsync($"RCPT TO:<u{i}@hosted.example>")).ToString());
         Assert.Equal(354, (await client.CommandAsync("DATA")).Code);
         await client.SendAsync("Subject: x\r\n\r\nx\r\n.\r\n");
         Assert.Equal(250, (await client.ReadReplyAsync()).Code);
@@ -204,6 +206,88 @@ public class ProtocolTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixt
         var stored = Assert.Single(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender));
         Assert.EndsWith("\r\nSubject: chunks\r\n\r\n..not unstuffed\r\n.\r\n", stored.Body);
         Assert.Equal(503, (await client.CommandAsync("DATA")).Code);
+    }
+
+    [Fact]
+    public async Task A_text_line_over_1000_octets_is_refused_consistently_with_550_5_6_0()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database);
+        await using var client = await listener.ConnectAsync();
+        var sender = QueueRows.UniqueSender("longline");
+        await client.CommandAsync("EHLO c");
+        Assert.StartsWith("550 5.6.0", (await SendMessageAsync(client, sender, Rcpt, "Subject: x\r\n\r\n" + new string('a', 999))).ToString());
+        Assert.Equal(250, (await SendMessageAsync(client, sender, Rcpt, "Subject: x\r\n\r\n" + new string('a', 998))).Code);
+        Assert.Single(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender));
+    }
+
+    [Fact]
+    public async Task A_bdat_chunk_larger_than_the_size_limit_is_refused_and_the_session_ends()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database, o => o.MessageSizeLimit = 1000);
+        await using var client = await listener.ConnectAsync();
+        var sender = QueueRows.UniqueSender("bigchunk");
+        await client.CommandAsync("EHLO c");
+        await client.CommandAsync($"MAIL FROM:<{sender}>");
+        await client.CommandAsync($"RCPT TO:<{Rcpt}>");
+        Assert.StartsWith("552 5.3.4", (await client.CommandAsync("BDAT 1000000 LAST")).ToString());
+        Assert.True(await client.IsClosedAsync());
+        Assert.Empty(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender));
+    }
+
+    [Fact]
+    public async Task A_transaction_written_one_octet_at_a_time_is_accepted()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database);
+        await using var client = await listener.ConnectAsync();
+        var sender = QueueRows.UniqueSender("octets");
+        async Task<RawReply> Slowly(string text)
+        {
+            foreach (var b in System.Text.Encoding.ASCII.GetBytes(text)) await client.SendAsync([b]);
+            return await client.ReadReplyAsync();
+        }
+        Assert.Equal(250, (await Slowly("EHLO c\r\n")).Code);
+        Assert.Equal(250, (await Slowly($"MAIL FROM:<{sender}>\r\n")).Code);
+        Assert.Equal(250, (await Slowly($"RCPT TO:<{Rcpt}>\r\n")).Code);
+        Assert.Equal(354, (await Slowly("DATA\r\n")).Code);
+        Assert.Equal(250, (await Slowly("Subject: slow\r\n\r\n.\n.\r\n..\r\n.\r\n")).Code);
+        // ".\n" is an unstuffed empty line ended by a bare LF; the "." after that bare LF is kept verbatim; ".." unstuffs to ".".
+        Assert.EndsWith("Subject: slow\r\n\r\n\r\n.\r\n.\r\n", Assert.Single(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender)).Body);
+    }
+
+    [Fact]
+    public async Task Binarymime_is_not_offered_and_refused_because_the_queue_holds_crlf_lines_only()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database);
+        await using var client = await listener.ConnectAsync();
+        Assert.DoesNotContain("BINARYMIME", (await client.CommandAsync("EHLO c")).Lines);
+        Assert.StartsWith("555 5.5.4", (await client.CommandAsync("MAIL FROM:<a@b.example> BODY=BINARYMIME")).ToString());
+    }
+
+    [Fact]
+    public async Task Bare_line_endings_in_bdat_chunks_are_stored_as_crlf()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database);
+        await using var client = await listener.ConnectAsync();
+        var sender = QueueRows.UniqueSender("bdat-bare");
+        await client.CommandAsync("EHLO c");
+        await client.CommandAsync($"MAIL FROM:<{sender}> BODY=8BITMIME");
+        await client.CommandAsync($"RCPT TO:<{Rcpt}>");
+        var content = "Subject: bare\r\n\r\na\nb\rc\r";
+        await client.SendAsync($"BDAT {content.Length} LAST\r\n{content}");
+        Assert.StartsWith("250 2.0.0 Ok: queued as", (await client.ReadReplyAsync()).ToString());
+        Assert.EndsWith("Subject: bare\r\n\r\na\r\nb\r\nc\r\n", Assert.Single(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender)).Body);
+    }
+
+    [Fact]
+    public async Task An_ipv6_client_is_recorded_with_an_ipv6_address_literal()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database, o => o.Listen = [new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 0)]);
+        await using var client = await listener.ConnectAsync();
+        var sender = QueueRows.UniqueSender("ipv6");
+        await client.CommandAsync("EHLO v6.example");
+        Assert.Equal(250, (await SendMessageAsync(client, sender, Rcpt, "Subject: v6\r\n\r\nx")).Code);
+        var stored = Assert.Single(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender));
+        Assert.StartsWith("Received: from v6.example ([IPv6:::1])", stored.Body);
     }
 
     [Fact]

@@ -49,8 +49,28 @@ public class StartTlsTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixt
         await client.CommandAsync("EHLO c");
         await client.SendAsync($"STARTTLS\r\nRSET\r\nMAIL FROM:<{sender}>\r\nRCPT TO:<user@hosted.example>\r\nDATA\r\nSubject: x\r\n\r\nx\r\n.\r\n");
         Assert.StartsWith("220 2.0.0", (await client.ReadReplyAsync()).ToString());
-        Assert.True(await client.IsClosedAsync());
+        // The victim's client now does its handshake; a vulnerable server would answer the injected commands inside TLS.
+        bool dropped;
+        try
+        {
+            await client.StartTlsAsync();
+            dropped = await client.IsClosedAsync();
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException) { dropped = true; }
+        Assert.True(dropped);
         Assert.Empty(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender));
+    }
+
+    [Fact]
+    public async Task A_client_that_never_completes_the_handshake_is_dropped_after_the_handshake_timeout()
+    {
+        await using var listener = await TestListener.StartAsync(fixture.Database, o => o.TlsHandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using var client = await listener.ConnectAsync();
+        await client.CommandAsync("EHLO c");
+        Assert.StartsWith("220 2.0.0", (await client.CommandAsync("STARTTLS")).ToString());
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(await client.IsClosedAsync());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"closed only after {watch.Elapsed}");
     }
 
     [Fact]
@@ -115,18 +135,21 @@ public class StartTlsTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixt
         finally { Directory.Delete(directory, true); }
     }
 
-    [Fact]
-    public async Task Tls_1_1_is_refused()
+    [Theory]
+    [InlineData(SslProtocols.Tls12, "TLSv1.2")]
+    [InlineData(SslProtocols.Tls13, "TLSv1.3")]
+    public async Task Tls_1_2_and_1_3_are_accepted_and_recorded_by_their_version(SslProtocols protocol, string word)
     {
         await using var listener = await TestListener.StartAsync(fixture.Database);
         await using var client = await listener.ConnectAsync();
+        var sender = QueueRows.UniqueSender("tlsver");
         await client.CommandAsync("EHLO c");
         await client.CommandAsync("STARTTLS");
-        var ssl = new System.Net.Security.SslStream(client.Stream, false, (_, _, _, _) => true);
-#pragma warning disable SYSLIB0039 // deliberately offering an obsolete protocol to prove the server refuses it
-        var offered = SslProtocols.Tls11;
-#pragma warning restore SYSLIB0039
-        await Assert.ThrowsAnyAsync<Exception>(() => ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
-            { TargetHost = "mx.test.example", EnabledSslProtocols = offered }));
+        var ssl = await client.StartTlsAsync(protocols: protocol);
+        Assert.Equal(protocol, ssl.SslProtocol);
+        await client.CommandAsync("EHLO c");
+        Assert.Equal(250, (await ProtocolTests.SendMessageAsync(client, sender, "u@hosted.example", "Subject: v\r\n\r\nx")).Code);
+        var stored = Assert.Single(await QueueRows.FromSenderAsync(fixture.ConnectionString, sender));
+        Assert.Equal(("encrypted", word), (stored.Transport, stored.TlsVersion));
     }
 }

@@ -41,6 +41,16 @@ public class ReceivedHeaderTests
     }
 
     [Fact]
+    public void Content_starting_with_whitespace_cannot_continue_our_received_field()
+    {
+        var field = "Received: from c\r\n\tby mx with ESMTP; date\r\n"u8;
+        Assert.Equal("Received: from c\r\n\tby mx with ESMTP; date\r\n\r\n\twith ESMTPS\r\n",
+            Encoding.ASCII.GetString(ReceivedHeader.Prepend(field, "\twith ESMTPS\r\n"u8)));
+        Assert.Equal("Received: from c\r\n\tby mx with ESMTP; date\r\nSubject: x\r\n",
+            Encoding.ASCII.GetString(ReceivedHeader.Prepend(field, "Subject: x\r\n"u8)));
+    }
+
+    [Fact]
     public void Hop_count_counts_received_fields_in_the_header_only()
     {
         var body = "Received: a\r\nreceived: b\r\n\tfolded\r\nSubject: x\r\n\r\nReceived: in body\r\n"u8;

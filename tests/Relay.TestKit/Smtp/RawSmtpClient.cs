@@ -95,11 +95,12 @@ public sealed class RawSmtpClient : IAsyncDisposable
     }
 
     /// <summary>Starts TLS on the connection (after the server's 220 to STARTTLS); accepts any server certificate.</summary>
-    public async Task<SslStream> StartTlsAsync(string targetHost = "localhost")
+    public async Task<SslStream> StartTlsAsync(string targetHost = "localhost",
+        System.Security.Authentication.SslProtocols protocols = System.Security.Authentication.SslProtocols.None)
     {
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
         using var cts = new CancellationTokenSource(_timeout);
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = targetHost }, cts.Token);
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = targetHost, EnabledSslProtocols = protocols }, cts.Token);
         _stream = ssl;
         return ssl;
     }
