@@ -53,6 +53,10 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
             IdleTimeout = ConfigParsers.Duration("Relay:Smtp:IdleTimeout", smtp["IdleTimeout"], defaults.IdleTimeout),
             DataTimeout = ConfigParsers.Duration("Relay:Smtp:DataTimeout", smtp["DataTimeout"], defaults.DataTimeout),
             GreetingDelay = ConfigParsers.Duration("Relay:Smtp:GreetingDelay", smtp["GreetingDelay"], defaults.GreetingDelay),
+            CommandLineLimit = ConfigParsers.Integer("Relay:Smtp:CommandLineLimit", smtp["CommandLineLimit"], defaults.CommandLineLimit, 512, 65_536),
+            EnqueueTimeout = ConfigParsers.Duration("Relay:Smtp:EnqueueTimeout", smtp["EnqueueTimeout"], defaults.EnqueueTimeout),
+            TlsHandshakeTimeout = ConfigParsers.Duration("Relay:Smtp:TlsHandshakeTimeout", smtp["TlsHandshakeTimeout"], defaults.TlsHandshakeTimeout),
+            AskClientCertificate = ConfigParsers.Boolean("Relay:Smtp:AskClientCertificate", smtp["AskClientCertificate"], defaults.AskClientCertificate),
             BareLineEndings = smtp["BareLineEndings"]?.Trim().ToLowerInvariant() switch
             {
                 null or "" or "normalize" => BareLineEndingMode.Normalize,
