@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Relay.TestKit.Dns;
+using Relay.TestKit.Smtp.Peers;
+using Xunit.Abstractions;
+
+namespace Relay.EndToEnd.Tests.Delivery;
+
+/// <summary>
+/// kill -9 of a delivery process in the middle of a session with a slow peer: nothing is touched while its lease
+/// lasts, a restarted process delivers everything after the lease, and at most the one transaction in flight
+/// arrives twice (the unavoidable RFC 1047 window).
+/// </summary>
+[Collection(DeliveryCollection.Name)]
+public sealed partial class KillNineDeliveryTests(ITestOutputHelper output)
+{
+    // The successor's whole session (at most Count × SlowDot) stays well inside one lease: a session that outlives its
+    // lease is a different scenario (LeaseOverrunDeliveryTests).
+    private const int Count = 8;
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SlowDot = TimeSpan.FromMilliseconds(400);
+
+    [Fact]
+    public async Task Recipients_of_a_killed_delivery_process_are_delivered_after_the_lease_with_at_most_the_in_flight_one_twice()
+    {
+        // A slow peer: every end-of-data reply takes a while, so a session is always mid-transaction when the kill lands.
+        // The peer keeps the message even when the client is gone before the reply, as a real MTA would.
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript
+        {
+            Name = "slow.e2e.test", OfferStartTls = false,
+            DataReply = _ => { Thread.Sleep(SlowDot); return "250 2.0.0 queued slowly"; },
+        }, LoopbackAddress.Random());
+        await using var queue = await DeliveryQueue.CreateAsync("e2e_dlv_kill");
+        var env = new Dictionary<string, string>
+        {
+            ["Relay__Database"] = queue.ConnectionString,
+            ["Relay__Hostname"] = "relay.e2e.test",
+            ["Relay__DataDirectory"] = Directory.CreateTempSubdirectory("relay-e2e-kill-").FullName,
+            ["Relay__Routes__slow.e2e.test"] = peer.Route,
+            ["Relay__Delivery__Lease"] = $"{Lease.TotalSeconds}s",
+        };
+        var run = Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < Count; i++)
+            await queue.EnqueueAsync($"k9@{DeliveryWorldFixture.SenderDomain}", [$"user{i}@slow.e2e.test"],
+                $"Subject: k9 {i}\r\nMessage-ID: <{Marker(run, i)}@sender.e2e.test>\r\n\r\nmessage {i}\r\n");
+
+        var victim = RelayProcess.Start(env, "serve", "--roles", "delivery");
+        int receivedAtKill;
+        DateTimeOffset leaseEnds;
+        try
+        {
+            await victim.WaitForOutputAsync("role delivery started", TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => peer.Messages.Count >= 2, TimeSpan.FromSeconds(20), "the first process never delivered two messages");
+            await Task.Delay(SlowDot / 2); // inside the next transaction's end-of-data wait
+            leaseEnds = DateTimeOffset.FromUnixTimeMilliseconds(await queue.ScalarAsync(
+                "select (extract(epoch from max(lease_expires_at)) * 1000)::bigint from recipients where state <> 'delivered'"));
+            Process.Start("kill", ["-KILL", victim.Id.ToString()])!.WaitForExit();
+            await victim.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            receivedAtKill = peer.Messages.Count;
+        }
+        finally
+        {
+            await victim.DisposeAsync();
+        }
+        var undelivered = await queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'");
+        output.WriteLine($"killed with {receivedAtKill} received at the peer, {undelivered} recipients not yet delivered; lease ends {leaseEnds:O}");
+        Assert.True(undelivered > 0, "the kill came too late to test anything");
+        Assert.True(leaseEnds > DateTimeOffset.UtcNow, "the lease had expired before the restart: the scenario did not test leases");
+
+        await using var successor = RelayProcess.Start(env, "serve", "--roles", "delivery");
+        await successor.WaitForOutputAsync("role delivery started", TimeSpan.FromSeconds(30));
+        // While the dead process's lease lasts, nobody may deliver its recipients; only the transaction the kill
+        // interrupted may still complete at the peer (the peer finishes its slow reply into a closed socket).
+        while (DateTimeOffset.UtcNow < leaseEnds - TimeSpan.FromMilliseconds(300))
+        {
+            Assert.True(peer.Messages.Count <= receivedAtKill + 1, $"{peer.Messages.Count - receivedAtKill} messages delivered while the lease still held");
+            await Task.Delay(100);
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(40) && await queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'") > 0)
+            await Task.Delay(200);
+        Assert.True(await queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'") == 0,
+            $"not everything was delivered after the lease:\n{successor.Output}");
+
+        var markers = peer.Messages.Select(m => MessageId().Match(m.Text).Groups[1].Value).ToList();
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => Marker(run, i)).Order(), markers.Distinct().Order());
+        var twice = markers.GroupBy(m => m).Where(g => g.Count() > 1).ToList();
+        output.WriteLine($"duplicated at the peer: {string.Join(", ", twice.Select(g => $"{g.Key}×{g.Count()}"))}");
+        Assert.True(twice.Count <= 1 && twice.All(g => g.Count() == 2), $"more than the in-flight transaction was duplicated: {string.Join(", ", twice.Select(g => g.Key))}");
+    }
+
+    private static string Marker(string run, int i) => $"k9-{run}-{i:D2}";
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException(failure);
+            await Task.Delay(20);
+        }
+    }
+
+    [GeneratedRegex(@"Message-ID: <(k9-[0-9a-f]{8}-\d{2})@")]
+    private static partial Regex MessageId();
+}
