@@ -115,6 +115,26 @@ public sealed class QueueStore(NpgsqlDataSource dataSource)
             .ToList();
     }
 
+    /// <summary>
+    /// Extends the lease on recipients this owner still holds, so a long session (a big batch to a slow
+    /// peer) never lets its lease lapse and another worker deliver the same recipients again. Returns how
+    /// many leases were extended: fewer than asked means some were lost, and the caller must stop using them.
+    /// </summary>
+    public async Task<int> RenewLeasesAsync(IReadOnlyCollection<long> recipientIds, TimeSpan leaseDuration, string owner,
+        CancellationToken cancellationToken)
+    {
+        if (recipientIds.Count == 0) return 0;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            update recipients set lease_expires_at = now() + @lease
+            where id = any(@ids) and lease_owner = @owner and lease_expires_at > now() and state in ('queued', 'deferred')
+            """, connection);
+        command.Parameters.AddWithValue("ids", recipientIds.ToArray());
+        command.Parameters.AddWithValue("lease", leaseDuration);
+        command.Parameters.AddWithValue("owner", owner);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>When the earliest waiting recipient becomes due (null when nothing waits), for the scheduler's sleep.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {

@@ -80,6 +80,19 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
     }
 
     [Fact]
+    public async Task A_renewed_lease_outlives_its_first_expiry_and_a_lost_lease_cannot_be_renewed()
+    {
+        await Db.Queue.EnqueueAsync(TestMessages.Simple(), TestMessages.Recipients(2, "renew.example"), CancellationToken.None);
+        var mine = await ClaimDomainAsync("renew.example", TimeSpan.FromMilliseconds(500), "long-session");
+        var ids = mine.Select(r => r.RecipientId).ToList();
+
+        Assert.Equal(2, await Db.Queue.RenewLeasesAsync(ids, TimeSpan.FromMinutes(5), "long-session", CancellationToken.None));
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        Assert.Empty(await ClaimDomainAsync("renew.example", TimeSpan.FromMinutes(5), "other"));
+        Assert.Equal(0, await Db.Queue.RenewLeasesAsync(ids, TimeSpan.FromMinutes(5), "someone-else", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Recording_an_attempt_updates_recipients_attempt_and_peer_in_one_go()
     {
         var id = await Db.Queue.EnqueueAsync(TestMessages.Simple(), TestMessages.Recipients(2, "record.example"), CancellationToken.None);
