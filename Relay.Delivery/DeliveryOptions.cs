@@ -34,6 +34,9 @@ public sealed record DeliveryOptions
     public TimeSpan MaxRetry { get; init; } = TimeSpan.FromMinutes(67);
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromDays(5);
 
+    /// <summary>Send a "delayed" DSN once a message has waited this long (Postfix's delay_warning_time); null: never.</summary>
+    public TimeSpan? DelayWarning { get; init; }
+
     /// <summary>Longest sleep without NOTIFY: the queue is checked at least this often.</summary>
     public TimeSpan IdlePoll { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -44,31 +44,52 @@ public sealed class DeliveryRole
         using var drain = new CancellationTokenSource();
         await using var registration = cancellationToken.Register(() => drain.CancelAfter(options.DrainTimeout)).ConfigureAwait(false);
         logger.LogInformation("delivery: started as {Worker} with {Workers} worker(s)", options.WorkerId, options.Workers);
-        while (!cancellationToken.IsCancellationRequested)
+        // A slot per worker. Claims happen whenever a slot is free, so one slow next hop (a tarpit, five
+        // dead MX hosts) holds one worker, never the whole queue.
+        using var slots = new SemaphoreSlim(options.Workers, options.Workers);
+        var running = new List<Task>();
+        try
         {
-            IReadOnlyList<NextHopBatch> batches;
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                batches = await database.Queue.ClaimAsync(options.ClaimBatch, options.Lease, options.WorkerId, cancellationToken).ConfigureAwait(false);
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                running.RemoveAll(t => t.IsCompleted);
+                IReadOnlyList<NextHopBatch> batches;
+                try
+                {
+                    batches = await database.Queue.ClaimAsync(options.ClaimBatch, options.Lease, options.WorkerId, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+                {
+                    slots.Release();
+                    logger.LogWarning(e, "delivery: claim failed; retrying");
+                    await SleepAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (batches.Count == 0)
+                {
+                    slots.Release();
+                    await WaitForWorkAsync(signal, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                for (var i = 0; i < batches.Count; i++)
+                {
+                    // The first batch uses the slot taken above; the others wait for theirs (their leases are long).
+                    if (i > 0) await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                    var batch = batches[i];
+                    running.Add(Task.Run(async () =>
+                    {
+                        try { await DeliverSafelyAsync(batch, drain.Token).ConfigureAwait(false); }
+                        finally { slots.Release(); }
+                    }, CancellationToken.None));
+                }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
-            {
-                logger.LogWarning(e, "delivery: claim failed; retrying");
-                await SleepAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            if (batches.Count == 0)
-            {
-                await WaitForWorkAsync(signal, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = options.Workers },
-                async (batch, _) => await DeliverSafelyAsync(batch, drain.Token).ConfigureAwait(false)).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        // Drain: sessions in flight finish (or are cut at DrainTimeout); unfinished recipients return after their lease.
+        await Task.WhenAll(running).ConfigureAwait(false);
         logger.LogInformation("delivery: stopped");
     }
 

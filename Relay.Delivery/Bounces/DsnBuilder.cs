@@ -4,7 +4,7 @@ using Relay.Db;
 
 namespace Relay.Delivery.Bounces;
 
-/// <summary>One failed (or, with NOTIFY=SUCCESS, delivered) recipient for a DSN.</summary>
+/// <summary>One failed (or, with NOTIFY=SUCCESS, relayed) recipient for a DSN.</summary>
 public sealed record DsnRecipient(string Address, string? OriginalRecipient, string Action, string Status, string? RemoteMta, string Diagnostic);
 
 /// <summary>
@@ -20,12 +20,15 @@ public static class DsnBuilder
     {
         var boundary = $"{now.ToUnixTimeMilliseconds()}.{Guid.NewGuid():N}/{reportingMta}";
         var failed = recipients.Any(r => r.Action == "failed");
+        var delayed = !failed && recipients.Any(r => r.Action == "delayed");
         var text = new StringBuilder();
         void Line(string s) => text.Append(s).Append("\r\n");
 
         Line($"From: Mail Delivery System <MAILER-DAEMON@{reportingMta}>");
         Line($"To: <{original.Sender}>");
-        Line(failed ? "Subject: Undelivered Mail Returned to Sender" : "Subject: Successful Mail Delivery Report");
+        Line(failed ? "Subject: Undelivered Mail Returned to Sender"
+            : delayed ? "Subject: Delayed Mail (still being retried)"
+            : "Subject: Successful Mail Delivery Report");
         Line($"Date: {now.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture)}");
         Line($"Message-ID: <{Guid.NewGuid():N}@{reportingMta}>");
         Line("Auto-Submitted: auto-replied");
@@ -40,8 +43,8 @@ public static class DsnBuilder
         Line("");
         Line($"This is the mail system at host {reportingMta}.");
         Line("");
-        Line(failed
-            ? "Your message could not be delivered to one or more recipients. The mail system said:"
+        Line(failed ? "Your message could not be delivered to one or more recipients. The mail system said:"
+            : delayed ? "Your message has not been delivered yet and is still being retried; no action is needed. The mail system said:"
             : "Your message was delivered to the following recipients:");
         Line("");
         foreach (var r in recipients)

@@ -72,9 +72,9 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                 failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {failure.Stage}: {failure.Text}");
                 logger.LogInformation("{NextHop}: {Peer}[{Address}] failed at {Stage}: {Text}", plan.NextHop, peer.Peer.Name, peer.Peer.Address,
                     failure.Stage, failure.Text);
-                // The attempt is recorded for the peer's history; the recipients stay leased and move on.
-                await database.Attempts.RecordAsync(Attempt(plan, peer, started, failure.Stage, failure.Text, failure.Transport), [],
-                    cancellationToken).ConfigureAwait(false);
+                // Recorded and linked to the recipients (so `queue show` lists it); they stay leased and move on.
+                await database.Attempts.RecordPassedOnAsync(Attempt(plan, peer, started, failure.Stage, failure.Text, failure.Transport),
+                    pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(), failure.Text, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -89,7 +89,8 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                     var result = await MessageTransaction.RunAsync(session!, p.Message, p.Recipients, cancellationToken).ConfigureAwait(false);
                     usable = result.SessionUsable;
                     var attempt = Attempt(plan, peer, transactionStarted, result.Stage, result.Reply, session!.Transport);
-                    await FinishAsync(p.Message, attempt, result.Recipients, peer.Peer.Name, cancellationToken).ConfigureAwait(false);
+                    await FinishAsync(p.Message, attempt, result.Recipients, peer.Peer.Name, cancellationToken,
+                        peerTakesDsn: session!.Client.Capabilities.Dsn).ConfigureAwait(false);
                 }
                 if (usable) await session!.Client.QuitAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -102,17 +103,18 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         foreach (var p in pending)
         {
             var verdicts = p.Recipients.Select(r => new RecipientVerdict(r, RecipientResult.Deferred, summary, status.StartsWith('5') ? "4.4.1" : status)).ToList();
-            var attempt = lastPeer is null
-                ? new AttemptRecord(plan.NextHop, null, null, null, lastStarted, DateTimeOffset.UtcNow - lastStarted, ClientStage.Connect, summary,
-                    plan.Level, "cleartext", "none", "no-peer: " + summary)
-                : Attempt(plan, lastPeer, lastStarted, lastFailure!.Stage, summary, lastFailure.Transport) with { PeerName = null, PeerAddress = lastPeer.Peer.Address.ToString() };
+            // Each peer's own attempt is already recorded; this row only carries the deferral (no session, nothing sent).
+            var attempt = new AttemptRecord(plan.NextHop, null, null, null, lastStarted, DateTimeOffset.UtcNow - lastStarted,
+                lastFailure?.Stage ?? ClientStage.Connect, summary, plan.Level, "cleartext", "none",
+                failures.Count == 0 ? "not-sent: no peer could be tried" : "not-sent: every peer failed");
             await FinishAsync(p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Applies the retry schedule, sends DSNs, records the attempt with every recipient's outcome in one transaction.</summary>
+    /// <param name="peerTakesDsn">The peer announced DSN and got our NOTIFY: success notices are its job now (RFC 3461 §5.2.2).</param>
     private async Task FinishAsync(QueuedMessage message, AttemptRecord attempt, IReadOnlyList<RecipientVerdict> verdicts, string? remoteMta,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool peerTakesDsn = false)
     {
         var now = DateTimeOffset.UtcNow;
         var outcomes = new List<RecipientOutcome>(verdicts.Count);
@@ -124,7 +126,9 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
             {
                 case RecipientResult.Delivered:
                     outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Delivered, v.Reply));
-                    reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "delivered", v.Status, remoteMta, v.Reply)));
+                    // A peer without DSN ends the NOTIFY=SUCCESS chain here: we report "relayed" (RFC 3461 §5.2.2.3).
+                    if (!peerTakesDsn)
+                        reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "relayed", v.Status, remoteMta, v.Reply)));
                     break;
                 case RecipientResult.Bounced:
                     outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Bounced, v.Reply));
@@ -138,13 +142,29 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                         reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "failed", "4.4.7", remoteMta, text)));
                     }
                     else
-                        outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Deferred, v.Reply, retry.NextAttempt(r.Attempts, r.ReceivedAt, now)));
+                    {
+                        var next = retry.NextAttempt(r.Attempts, r.ReceivedAt, now);
+                        outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Deferred, v.Reply, next));
+                        if (retry.DelayWarningDue(r.Attempts, r.ReceivedAt, now))
+                            reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "delayed", v.Status.StartsWith('4') ? v.Status : "4.4.7",
+                                remoteMta, $"{v.Reply} (will retry until {(r.ReceivedAt + options.Lifetime).UtcDateTime:u})")));
+                    }
                     break;
             }
         }
         // The DSN is enqueued before the recipients become final: a crash in between sends it twice, never zero times.
         if (reports.Count > 0)
-            await bounces.SendAsync(message, reports, cancellationToken).ConfigureAwait(false);
+        {
+            try
+            {
+                await bounces.SendAsync(message, reports, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                // Recording what the peer already has matters more: an unrecorded delivery is a duplicate later.
+                logger.LogError(e, "{QueueId}: could not enqueue the DSN", message.QueueId);
+            }
+        }
         await database.Attempts.RecordAsync(attempt, outcomes, cancellationToken).ConfigureAwait(false);
         foreach (var o in outcomes)
             logger.LogInformation("{QueueId}: recipient {Recipient} {Result} via {Peer}[{Address}] {Transport}{Reason} at {Stage}: {Reply}",

@@ -19,4 +19,19 @@ public sealed class RetrySchedule(DeliveryOptions options)
 
     /// <summary>True when a deferral now must become a bounce (RFC 5321 §4.5.4.1: give up after the queue lifetime).</summary>
     public bool Expired(DateTimeOffset receivedAt, DateTimeOffset now) => now >= receivedAt + options.Lifetime;
+
+    /// <summary>
+    /// True on the one deferral that crosses <see cref="DeliveryOptions.DelayWarning"/>: the message is older
+    /// than the threshold now and was younger at the previous attempt (estimated from the schedule, so an
+    /// operator's early retry can at worst repeat the warning, never skip it).
+    /// </summary>
+    public bool DelayWarningDue(int attemptsBefore, DateTimeOffset receivedAt, DateTimeOffset now)
+    {
+        if (options.DelayWarning is not { } threshold) return false;
+        var age = now - receivedAt;
+        if (age < threshold) return false;
+        if (attemptsBefore == 0) return true;
+        var previousDelay = NextAttempt(attemptsBefore - 1, receivedAt, receivedAt) - receivedAt;
+        return age - previousDelay < threshold;
+    }
 }

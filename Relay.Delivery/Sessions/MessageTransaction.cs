@@ -26,7 +26,9 @@ public static class MessageTransaction
         var eightBit = DataEncoder.HasEightBit(message.Body);
         if (eightBit && !caps.EightBitMime)
             return Local(recipients, ClientStage.Mail, "554 5.6.3 message has 8-bit content and the peer does not support 8BITMIME", "5.6.3");
-        var needsUtf8 = message.SmtpUtf8 && (!Ascii(message.Sender) || recipients.Any(r => !Ascii(r.Address)));
+        // RFC 6531: internationalised addresses or UTF-8 header fields need SMTPUTF8 at the peer; an 8-bit body alone does not.
+        var needsUtf8 = message.SmtpUtf8 && (!Ascii(message.Sender) || recipients.Any(r => !Ascii(r.Address))
+                                             || DataEncoder.HasEightBit(Bounces.DsnBuilder.Headers(message.Body)));
         if (needsUtf8 && !caps.SmtpUtf8)
             return Local(recipients, ClientStage.Mail, "553 5.6.7 internationalised address and the peer does not support SMTPUTF8", "5.6.7");
         if (caps.MaxSize is { } max && message.Body.Length > max)
@@ -86,6 +88,12 @@ public static class MessageTransaction
             if (final != RecipientResult.Delivered && dataStage == ClientStage.Data && usable)
                 await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
             return new TransactionResult(dataStage, dataReply.ToString(), Ordered(recipients, results), usable);
+        }
+        catch (ArgumentException e) when (stage == ClientStage.Mail)
+        {
+            // A CR or LF inside an address: refused before that command was sent; RSET clears a MAIL already sent.
+            await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+            return Local(recipients, ClientStage.Mail, $"553 5.1.3 cannot send this envelope: {e.Message}", "5.1.3");
         }
         catch (SmtpClientException e)
         {

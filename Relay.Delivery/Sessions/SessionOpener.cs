@@ -121,7 +121,13 @@ public static class SessionOpener
             }
 
             var tlsInfo = client.Tls!;
-            var outcome = new TransportOutcome(verdict?.Transport ?? "encrypted", verdict?.How ?? "none", verdict?.Reason, tlsInfo);
+            // The platform never asked the judge: nothing was checked, so nothing may be claimed or required.
+            if (verdict is null && plan.Authenticated)
+                return new Opened(null, new SessionFailure(ClientStage.Tls, "the peer certificate was never checked", null,
+                    new TransportOutcome("encrypted", "none", "certificate-not-checked", tlsInfo)), null);
+            var outcome = verdict is null
+                ? new TransportOutcome("encrypted", "none", "certificate-not-checked", tlsInfo)
+                : new TransportOutcome(verdict.Transport, verdict.How, verdict.Reason, tlsInfo);
             var again = await client.EhloAsync(options.Hostname, cancellationToken).ConfigureAwait(false);
             if (again.Code != 250)
                 return Fail(ClientStage.Ehlo, again, outcome);

@@ -26,6 +26,33 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         return attemptId;
     }
 
+    /// <summary>
+    /// Records an attempt with one peer that ended before any recipient got a final answer (refused, 5xx
+    /// greeting, TLS demanded but impossible) while delivery moves on to the next peer: the attempt is linked
+    /// to the recipients as 'deferred' so `relay queue show` lists it, but their state and lease stay as they
+    /// are, because the same delivery is still running.
+    /// </summary>
+    public async Task<long> RecordPassedOnAsync(AttemptRecord attempt, IReadOnlyList<long> recipientIds, string? reply, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var attemptId = await InsertAttemptAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+        await using (var link = new NpgsqlCommand("""
+            insert into attempt_recipients (attempt_id, recipient_id, result, reply)
+            select @attempt_id, r, 'deferred', @reply from unnest(@ids) as r
+            """, connection, transaction))
+        {
+            link.Parameters.AddWithValue("attempt_id", attemptId);
+            link.Parameters.AddWithValue("ids", recipientIds.ToArray());
+            AddText(link.Parameters, "reply", reply);
+            await link.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (attempt.PeerName is not null && attempt.PeerAddress is not null)
+            await UpsertPeerAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return attemptId;
+    }
+
     private static async Task<long> InsertAttemptAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AttemptRecord a, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""

@@ -56,4 +56,33 @@ public class ConcurrencyTests
         Assert.Equal(["bob@crash.test", "carol@crash.test"], message.Recipients.Order().ToArray());
         Assert.All((await h.ShowAsync(id)).Recipients, r => Assert.Equal("delivered", r.State));
     }
+
+    [Fact]
+    public async Task A_tarpit_next_hop_does_not_hold_up_delivery_to_other_next_hops()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var tarpit = ScriptedSmtpPeer.Start(new PeerScript { SilentGreeting = true });
+        await using var good = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false });
+        var slow = await h.EnqueueAsync("alice@origin.test", ["bob@slow.test"]);
+        var options = Harness.Options(("slow.test", tarpit.Route), ("fast.test", good.Route)) with
+        {
+            Timeouts = Harness.Options().Timeouts with { Greeting = TimeSpan.FromSeconds(15) },
+            ClaimBatch = 1,
+        };
+        using var stop = new CancellationTokenSource();
+        var engine = h.Role(options with { DrainTimeout = TimeSpan.FromSeconds(1) }).RunAsync(stop.Token);
+        var clock = Stopwatch.StartNew();
+        while (tarpit.Connections == 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        Assert.Equal(1, tarpit.Connections);
+
+        var fast = await h.EnqueueAsync("alice@origin.test", ["carol@fast.test"]);
+        while (good.Messages.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+
+        Assert.Single(good.Messages);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the fast hop waited for the tarpit");
+        Assert.Equal("queued", Assert.Single((await h.ShowAsync(slow)).Recipients).State); // still in its session
+        await stop.CancelAsync();
+        await engine.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("delivered", Assert.Single((await h.ShowAsync(fast)).Recipients).State);
+    }
 }

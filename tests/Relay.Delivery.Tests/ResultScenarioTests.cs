@@ -147,7 +147,8 @@ public class ResultScenarioTests
         Assert.Single(mx2.Messages);
         var detail = await h.ShowAsync(id);
         Assert.Equal("delivered", Assert.Single(detail.Recipients).State);
-        Assert.Equal("mx2.twomx.test", Assert.Single(detail.Attempts).Peer);
+        Assert.Equal(["mx1.twomx.test", "mx2.twomx.test"], detail.Attempts.OrderBy(a => a.StartedAt).Select(a => a.Peer ?? "").ToArray());
+        Assert.StartsWith("554", detail.Attempts.Single(a => a.Peer == "mx1.twomx.test").Reply);
         Assert.Equal(1, await h.ScalarAsync("select count(*) from delivery_attempts where peer_name = 'mx1.twomx.test' and stage = 'greeting'"));
     }
 
@@ -203,6 +204,171 @@ public class ResultScenarioTests
         var recipient = Assert.Single((await h.ShowAsync(id)).Recipients);
         Assert.Equal("bounced", recipient.State);
         Assert.Contains("Status: 4.4.7", Encoding.ASCII.GetString(Assert.Single(await h.BouncesAsync()).Body));
+    }
+
+    [Fact]
+    public async Task Eight_bit_body_to_a_peer_without_8bitmime_bounces_5_6_3_and_is_never_sent()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false, EightBitMime = false });
+        var id = await h.EnqueueAsync(Sender, ["bob@seven.test"], body: "Subject: x\r\n\r\ngrüße\r\n");
+
+        await h.Role(Harness.Options(("seven.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(peer.Messages);
+        Assert.DoesNotContain(peer.Transcript, l => l.Contains("C: MAIL", StringComparison.Ordinal));
+        var recipient = Assert.Single((await h.ShowAsync(id)).Recipients);
+        Assert.Equal("bounced", recipient.State);
+        Assert.Contains("5.6.3", recipient.LastResult);
+    }
+
+    [Fact]
+    public async Task Message_larger_than_the_peers_size_limit_bounces_5_3_4_before_data()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false, Size = 100 });
+        var id = await h.EnqueueAsync(Sender, ["bob@small.test"], body: "Subject: big\r\n\r\n" + new string('x', 500) + "\r\n");
+
+        await h.Role(Harness.Options(("small.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(peer.Messages);
+        Assert.Contains("5.3.4", Assert.Single((await h.ShowAsync(id)).Recipients).LastResult);
+    }
+
+    [Fact]
+    public async Task Peer_that_rejects_ehlo_gets_helo_and_one_command_at_a_time()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { AcceptEhlo = false, Pipelining = false });
+        var id = await h.EnqueueAsync(Sender, ["bob@old.test", "carol@old.test"]);
+
+        await h.Role(Harness.Options(("old.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        Assert.Single(peer.Messages);
+        Assert.Contains(peer.Transcript, l => l.Contains("C: HELO relay.test", StringComparison.Ordinal));
+        var attempt = Assert.Single((await h.ShowAsync(id)).Attempts);
+        Assert.Equal(("cleartext", "starttls-not-offered"), (attempt.Transport, attempt.Reason));
+    }
+
+    [Fact]
+    public async Task Several_messages_to_one_peer_share_one_session_with_rset_between_failures()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript
+        {
+            OfferStartTls = false, RcptReply = a => a.StartsWith("bad", StringComparison.Ordinal) ? "550 5.1.1 unknown" : "250 ok",
+        });
+        var ids = new List<string>();
+        foreach (var r in new[] { "a@reuse.test", "bad@reuse.test", "c@reuse.test" })
+            ids.Add(await h.EnqueueAsync(Sender, [r]));
+
+        await h.Role(Harness.Options(("reuse.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(1, peer.Connections);
+        Assert.Equal(2, peer.Messages.Count);
+        Assert.Contains(peer.Transcript, l => l.Contains("C: RSET", StringComparison.Ordinal));
+        Assert.Equal("bounced", Assert.Single((await h.ShowAsync(ids[1])).Recipients).State);
+    }
+
+    [Fact]
+    public async Task Silent_peer_is_given_up_at_the_greeting_deadline_and_the_mail_deferred()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { SilentGreeting = true });
+        var id = await h.EnqueueAsync(Sender, ["bob@tarpit.test"]);
+        var options = Harness.Options(("tarpit.test", peer.Route)) with
+        {
+            Timeouts = Harness.Options().Timeouts with { Greeting = TimeSpan.FromMilliseconds(500) },
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await h.Role(options).RunOnceAsync(CancellationToken.None);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), clock.Elapsed.ToString());
+        var detail = await h.ShowAsync(id);
+        Assert.Equal("deferred", Assert.Single(detail.Recipients).State);
+        Assert.Equal("greeting", Assert.Single(detail.Attempts, a => a.Peer is not null).Stage);
+    }
+
+    [Fact]
+    public async Task Notify_success_to_a_peer_without_dsn_gets_a_relayed_notice_and_plain_delivery_gets_none()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false });
+        await h.EnqueueAsync(Sender, ["quiet@notify.test"]);
+        var asked = await h.EnqueueAsync(Sender, ["asks@notify.test"], notify: "SUCCESS,FAILURE");
+
+        await h.Role(Harness.Options(("notify.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        var dsn = Assert.Single(await h.BouncesAsync());
+        var text = Encoding.ASCII.GetString(dsn.Body);
+        Assert.Contains("Final-Recipient: rfc822; asks@notify.test", text);
+        Assert.Contains("Action: relayed", text);
+        Assert.DoesNotContain("quiet@notify.test", text);
+        Assert.Equal("delivered", Assert.Single((await h.ShowAsync(asked)).Recipients).State);
+    }
+
+    [Fact]
+    public async Task Delivery_over_ipv6_loopback_works_and_records_the_address()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false }, IPAddress.IPv6Loopback);
+        var id = await h.EnqueueAsync(Sender, ["bob@six.test"]);
+
+        await h.Role(Harness.Options(("six.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        Assert.Single(peer.Messages);
+        Assert.Equal("::1", Assert.Single((await h.ShowAsync(id)).Attempts).Address);
+    }
+
+    [Fact]
+    public async Task A_one_megabyte_message_with_dot_lines_arrives_byte_for_byte()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript());
+        var body = new StringBuilder("Subject: big\r\n\r\n");
+        for (var i = 0; body.Length < 1_000_000; i++)
+            body.Append(i % 7 == 0 ? "." : "").Append("line ").Append(i).Append(' ', i % 50).Append("\r\n");
+        var id = await h.EnqueueAsync(Sender, ["bob@big.test"], body: body.ToString());
+
+        await h.Role(Harness.Options(("big.test", peer.Route))).RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal("delivered", Assert.Single((await h.ShowAsync(id)).Recipients).State);
+        Assert.Equal(body.ToString(), Assert.Single(peer.Messages).Text);
+    }
+
+    [Fact]
+    public async Task At_most_five_addresses_are_tried_per_attempt_then_the_mail_is_deferred()
+    {
+        await using var h = await Harness.CreateAsync();
+        var net = Random.Shared.Next(1, 250);
+        var dns = new FakeDns().Mx("many.test", Enumerable.Range(1, 7).Select(i => ((ushort)(i * 10), $"mx{i}.many.test")).ToArray());
+        for (var i = 1; i <= 7; i++) dns.A($"mx{i}.many.test", $"127.78.{net}.{i}"); // nothing listens there: refused
+        var id = await h.EnqueueAsync(Sender, ["bob@many.test"]);
+
+        await h.Role(Harness.Options() with { Port = 2 }, dns).RunOnceAsync(CancellationToken.None);
+
+        var detail = await h.ShowAsync(id);
+        Assert.Equal("deferred", Assert.Single(detail.Recipients).State);
+        var tried = detail.Attempts.Where(a => a.Peer is not null).Select(a => a.Peer!).ToList();
+        Assert.Equal(["mx1.many.test", "mx2.many.test", "mx3.many.test", "mx4.many.test", "mx5.many.test"], tried.Order().ToArray());
+        Assert.All(detail.Attempts.Where(a => a.Peer is not null), a => Assert.Equal("connect", a.Stage));
+    }
+
+    [Fact]
+    public async Task Delay_warning_dsn_is_sent_once_the_message_has_waited_long_enough()
+    {
+        await using var h = await Harness.CreateAsync();
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false, RcptReply = _ => "451 4.3.0 later" });
+        var id = await h.EnqueueAsync(Sender, ["slowpoke@delay.test"]);
+
+        await h.Role(Harness.Options(("delay.test", peer.Route)) with { DelayWarning = TimeSpan.Zero }).RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal("deferred", Assert.Single((await h.ShowAsync(id)).Recipients).State);
+        var text = Encoding.ASCII.GetString(Assert.Single(await h.BouncesAsync()).Body);
+        Assert.Contains("Action: delayed", text);
+        Assert.Contains("Status: 4.3.0", text);
+        Assert.Contains("Subject: Delayed Mail", text);
     }
 
     /// <summary>Two peers on two loopback addresses sharing one port (MX peers all use Relay:Delivery:Port).</summary>

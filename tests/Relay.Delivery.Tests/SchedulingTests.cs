@@ -34,6 +34,22 @@ public class SchedulingTests
     }
 
     [Fact]
+    public void Delay_warning_is_due_on_exactly_the_deferral_that_crosses_the_threshold()
+    {
+        var schedule = new RetrySchedule(Options with { DelayWarning = TimeSpan.FromHours(4) });
+        var received = DateTimeOffset.UtcNow;
+        var now = received;
+        var warnings = 0;
+        for (var attempts = 0; attempts < 40; attempts++)
+        {
+            if (schedule.DelayWarningDue(attempts, received, now)) warnings++;
+            now = schedule.NextAttempt(attempts, received, now);
+        }
+        Assert.Equal(1, warnings);
+        Assert.False(new RetrySchedule(Options).DelayWarningDue(10, received, received.AddDays(1)));
+    }
+
+    [Fact]
     public void Options_read_the_design_configuration_keys()
     {
         var options = DeliveryOptions.FromConfiguration(new Dictionary<string, string?>

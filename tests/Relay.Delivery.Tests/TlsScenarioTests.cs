@@ -45,6 +45,8 @@ public class TlsScenarioTests
         Assert.False(string.IsNullOrEmpty(attempt.TlsCipher));
         Assert.Equal(PeerCertificates.SpkiSha256(peer.Certificate), attempt.Spki);
         Assert.Equal("delivered", Assert.Single((await h.ShowAsync(id)).Recipients).State);
+        // EHLO again after the handshake: capabilities from before TLS are not trusted (RFC 3207 §4.2).
+        Assert.Equal(2, peer.Transcript.Count(l => l.StartsWith("#1 C: EHLO", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -99,7 +101,7 @@ public class TlsScenarioTests
         Assert.Equal(1, peer.Connections); // no cleartext retry for an attacked session
         var detail = await h.ShowAsync(id);
         Assert.Equal("deferred", Assert.Single(detail.Recipients).State);
-        var attempt = Assert.Single(detail.Attempts);
+        var attempt = Assert.Single(detail.Attempts, a => a.Peer is not null);
         Assert.Equal("starttls", attempt.Stage);
         Assert.Contains("response injection", attempt.Reply);
     }

@@ -83,9 +83,12 @@ public sealed class SmtpClientSession : IAsyncDisposable
         if (Tls is not null) throw new InvalidOperationException("TLS already active");
         var reply = await CommandAsync(ClientStage.StartTls, "STARTTLS", timeouts.Command, cancellationToken).ConfigureAwait(false);
         if (reply.Code != 220) return reply;
-        if (end > start)
+        // A TLS server speaks only after our ClientHello, so anything already buffered or waiting in the
+        // socket now was sent in plaintext after the 220: injected, whoever sent it.
+        var waiting = end - start + socket.Available;
+        if (waiting > 0)
             throw new SmtpClientException(ClientStage.StartTls, ClientFailureKind.Protocol,
-                $"response injection: {end - start} octet(s) after the 220 to STARTTLS, before the TLS handshake");
+                $"response injection: {waiting} octet(s) after the 220 to STARTTLS, before the TLS handshake");
 
         Capabilities = SmtpCapabilities.None;
         TlsPeerEvidence? evidence = null;
@@ -97,6 +100,9 @@ public sealed class SmtpClientSession : IAsyncDisposable
             TargetHost = settings.ServerName is { Length: > 0 } name && !IPAddress.TryParse(name, out _) ? name : "",
             EnabledSslProtocols = settings.Authenticated ? SslProtocols.Tls12 | SslProtocols.Tls13 : WidestProtocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // Every session's certificate goes through the judge: a resumed session could skip it, and the
+            // plan (DANE, pins) may differ from the one under which the session was first established.
+            AllowTlsResume = false,
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             {
                 evidence = Evidence(certificate, chain, errors);
@@ -165,7 +171,10 @@ public sealed class SmtpClientSession : IAsyncDisposable
     {
         var reply = await CommandAsync(ClientStage.Data, "DATA", timeouts.Command, cancellationToken).ConfigureAwait(false);
         if (reply.Code != 354) return (reply, ClientStage.Data);
-        await WriteAsync(ClientStage.Dot, encodedBody, timeouts.DataBlock, cancellationToken).ConfigureAwait(false);
+        // RFC 5321 §4.5.3.2.5: the deadline is per data block, so a large message on a slow link is not cut short.
+        for (var offset = 0; offset < encodedBody.Length; offset += DataBlockSize)
+            await WriteAsync(ClientStage.Dot, encodedBody.AsMemory(offset, Math.Min(DataBlockSize, encodedBody.Length - offset)),
+                timeouts.DataBlock, cancellationToken).ConfigureAwait(false);
         return (await ReadReplyAsync(ClientStage.Dot, timeouts.Dot, cancellationToken).ConfigureAwait(false), ClientStage.Dot);
     }
 
@@ -185,7 +194,9 @@ public sealed class SmtpClientSession : IAsyncDisposable
         return await ReadReplyAsync(stage, timeout, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WriteAsync(string stage, byte[] bytes, TimeSpan timeout, CancellationToken cancellationToken)
+    private const int DataBlockSize = 64 * 1024;
+
+    private async Task WriteAsync(string stage, ReadOnlyMemory<byte> bytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
@@ -252,9 +263,12 @@ public sealed class SmtpClientSession : IAsyncDisposable
     private static TlsPeerEvidence Evidence(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         var leaf = certificate is null ? null : certificate as X509Certificate2 ?? new X509Certificate2(certificate);
-        // ExtraStore holds what the peer sent (leaf first); the built chain may have added local roots.
-        var presented = chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>().ToList() ?? [];
-        if (presented.Count == 0 && leaf is not null) presented.Add(leaf);
+        // The leaf first, then what else the peer sent (ExtraStore; not the platform-built chain, which may
+        // have pulled in local roots the peer never presented).
+        var presented = new List<X509Certificate2>();
+        if (leaf is not null) presented.Add(leaf);
+        foreach (var extra in chain?.ChainPolicy.ExtraStore ?? [])
+            if (leaf is null || !extra.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)) presented.Add(extra);
         var statuses = chain?.ChainStatus.Select(s => s.Status.ToString()).Distinct().ToList() ?? [];
         var summary = errors == SslPolicyErrors.None ? "ok" : $"{errors}{(statuses.Count > 0 ? ": " + string.Join(", ", statuses) : "")}";
         return new TlsPeerEvidence(leaf, presented, errors, summary);

@@ -8,6 +8,8 @@ public sealed record PeerScript
     public string Name { get; init; } = "peer.test";
     /// <summary>The whole greeting line(s) without the final CRLF, e.g. "554 go away".</summary>
     public string Greeting { get; init; } = "220 peer.test ESMTP scripted";
+    /// <summary>Say nothing after accepting the connection (a tarpit): the client's greeting deadline must end it.</summary>
+    public bool SilentGreeting { get; init; }
     public bool OfferStartTls { get; init; } = true;
     public bool Pipelining { get; init; } = true;
     public bool EightBitMime { get; init; } = true;
@@ -15,6 +17,8 @@ public sealed record PeerScript
     public long? Size { get; init; }
     /// <summary>Certificate for STARTTLS; a self-signed one for <see cref="Name"/> when null.</summary>
     public X509Certificate2? Certificate { get; init; }
+    /// <summary>Intermediates/CA sent after the leaf in the handshake (for DANE-TA).</summary>
+    public X509Certificate2Collection? Chain { get; init; }
     /// <summary>The reply to STARTTLS; anything but 2xx refuses TLS.</summary>
     public string StartTlsReply { get; init; } = "220 2.0.0 ready to start TLS";
     /// <summary>Bytes sent in the same write right after the 220 to STARTTLS: a response injection attack.</summary>

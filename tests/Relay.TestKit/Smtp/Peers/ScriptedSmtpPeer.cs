@@ -90,6 +90,11 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
             await stream.FlushAsync(stop.Token);
         }
 
+        if (Script.SilentGreeting)
+        {
+            await reader.ReadLineAsync(stop.Token); // until the client gives up (or the read deadline passes)
+            return;
+        }
         await Send(Script.Greeting);
         var refusedGreeting = !Script.Greeting.StartsWith("220", StringComparison.Ordinal);
         while (true)
@@ -150,7 +155,10 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
                     using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
                     {
                         handshake.CancelAfter(ReadTimeout);
-                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate.Value },
+                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = SslStreamCertificateContext.Create(certificate.Value, Script.Chain, offline: true),
+                        },
                             handshake.Token);
                     }
                     stream = ssl;
