@@ -1,9 +1,8 @@
-using System.Globalization;
 using Relay.Smtp.Client;
 
 namespace Relay.Delivery;
 
-/// <summary>Everything the delivery role is configured with (DESIGN.md § Contracts keys in <see cref="FromConfiguration"/>).</summary>
+/// <summary>Everything the delivery role is configured with (Relay.Server maps the Relay:* configuration keys onto it).</summary>
 public sealed record DeliveryOptions
 {
     /// <summary>Our name in EHLO and in DSNs (Relay:Hostname).</summary>
@@ -58,40 +57,5 @@ public sealed record DeliveryOptions
     {
         var id = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         return id.Length <= 100 ? id : id[^100..];
-    }
-
-    /// <summary>
-    /// Reads the DESIGN.md configuration keys from a flattened configuration (IConfiguration.AsEnumerable()):
-    /// Relay:Hostname, Relay:Delivery:Port, Relay:Dns:Servers:N, Relay:Routes:&lt;domain&gt;, Relay:Policy:Default,
-    /// and Relay:Delivery:{Workers,ClaimBatch,LeaseSeconds,FirstRetrySeconds,MaxRetrySeconds,LifetimeHours}.
-    /// </summary>
-    public static DeliveryOptions FromConfiguration(IEnumerable<KeyValuePair<string, string?>> settings)
-    {
-        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in settings)
-            if (value is not null) map[key] = value;
-        string? Get(string key) => map.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-        int Int(string key, int fallback) => Get(key) is { } v && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : fallback;
-        double Dbl(string key, double fallback) => Get(key) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : fallback;
-
-        var defaults = new DeliveryOptions();
-        const string routePrefix = "Relay:Routes:";
-        const string dnsPrefix = "Relay:Dns:Servers:";
-        return new DeliveryOptions
-        {
-            Hostname = Get("Relay:Hostname") ?? defaults.Hostname,
-            Port = Int("Relay:Delivery:Port", defaults.Port),
-            DnsServers = map.Where(kv => kv.Key.StartsWith(dnsPrefix, StringComparison.OrdinalIgnoreCase))
-                .OrderBy(kv => int.TryParse(kv.Key[dnsPrefix.Length..], out var i) ? i : int.MaxValue).Select(kv => kv.Value).ToList(),
-            Routes = map.Where(kv => kv.Key.StartsWith(routePrefix, StringComparison.OrdinalIgnoreCase) && kv.Key.Length > routePrefix.Length)
-                .ToDictionary(kv => kv.Key[routePrefix.Length..].ToLowerInvariant(), kv => kv.Value, StringComparer.OrdinalIgnoreCase),
-            DefaultPolicy = Get("Relay:Policy:Default") ?? defaults.DefaultPolicy,
-            Workers = Math.Max(1, Int("Relay:Delivery:Workers", defaults.Workers)),
-            ClaimBatch = Math.Max(1, Int("Relay:Delivery:ClaimBatch", defaults.ClaimBatch)),
-            Lease = TimeSpan.FromSeconds(Dbl("Relay:Delivery:LeaseSeconds", defaults.Lease.TotalSeconds)),
-            FirstRetry = TimeSpan.FromSeconds(Dbl("Relay:Delivery:FirstRetrySeconds", defaults.FirstRetry.TotalSeconds)),
-            MaxRetry = TimeSpan.FromSeconds(Dbl("Relay:Delivery:MaxRetrySeconds", defaults.MaxRetry.TotalSeconds)),
-            Lifetime = TimeSpan.FromHours(Dbl("Relay:Delivery:LifetimeHours", defaults.Lifetime.TotalHours)),
-        };
     }
 }

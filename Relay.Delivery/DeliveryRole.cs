@@ -47,6 +47,8 @@ public sealed class DeliveryRole
         // A slot per worker. Claims happen whenever a slot is free, so one slow next hop (a tarpit, five
         // dead MX hosts) holds one worker, never the whole queue.
         using var slots = new SemaphoreSlim(options.Workers, options.Workers);
+        // A finished batch may have deferred recipients due sooner than the idle poll: it wakes the loop.
+        using var batchDone = new SemaphoreSlim(0, 1);
         var running = new List<Task>();
         try
         {
@@ -69,7 +71,7 @@ public sealed class DeliveryRole
                 if (batches.Count == 0)
                 {
                     slots.Release();
-                    await WaitForWorkAsync(signal, cancellationToken).ConfigureAwait(false);
+                    await WaitForWorkAsync(signal, batchDone, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 for (var i = 0; i < batches.Count; i++)
@@ -80,7 +82,11 @@ public sealed class DeliveryRole
                     running.Add(Task.Run(async () =>
                     {
                         try { await DeliverSafelyAsync(batch, drain.Token).ConfigureAwait(false); }
-                        finally { slots.Release(); }
+                        finally
+                        {
+                            slots.Release();
+                            if (batchDone.CurrentCount == 0) try { batchDone.Release(); } catch (SemaphoreFullException) { }
+                        }
                     }, CancellationToken.None));
                 }
             }
@@ -119,14 +125,21 @@ public sealed class DeliveryRole
         }
     }
 
-    private async Task WaitForWorkAsync(QueueSignal signal, CancellationToken cancellationToken)
+    private async Task WaitForWorkAsync(QueueSignal signal, SemaphoreSlim batchDone, CancellationToken cancellationToken)
     {
         try
         {
             var next = await database.Queue.NextDueAsync(cancellationToken).ConfigureAwait(false);
             var wait = next is null ? options.IdlePoll : next.Value - DateTimeOffset.UtcNow;
             wait = wait < TimeSpan.FromMilliseconds(20) ? TimeSpan.FromMilliseconds(20) : wait > options.IdlePoll ? options.IdlePoll : wait;
-            await signal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            using var woken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var notified = signal.WaitAsync(wait, woken.Token);
+            var finished = batchDone.WaitAsync(wait, woken.Token);
+            await Task.WhenAny(notified, finished).ConfigureAwait(false);
+            await woken.CancelAsync().ConfigureAwait(false);
+            // Observe both so a cancelled waiter never surfaces as an unobserved exception; a consumed
+            // signal is not lost: the loop claims right after this returns.
+            try { await Task.WhenAll(notified, finished).ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)

@@ -23,8 +23,18 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
 
     public async Task DeliverAsync(NextHopBatch batch, CancellationToken cancellationToken)
     {
+        // Sessions run on the keeper's token (cancelled if a lease is lost); outcomes are recorded on the
+        // caller's, because what a peer already accepted must be written down even then.
+        await using var keeper = new LeaseKeeper(database, options, logger, batch, cancellationToken);
+        // Bounces the operator asked for (web UI): the DSN is sent and no peer is tried.
+        foreach (var requested in batch.Recipients.Where(r => r.BounceRequested).GroupBy(r => r.QueueId))
+        {
+            keeper.Done(requested.Select(r => r.RecipientId));
+            await OperatorBounce.BounceAsync(database, options.Hostname, requested.Key, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("{QueueId}: bounced at the operator's request", requested.Key);
+        }
         var pending = new List<Pending>();
-        foreach (var group in batch.Recipients.GroupBy(r => r.MessageId))
+        foreach (var group in batch.Recipients.Where(r => !r.BounceRequested).GroupBy(r => r.MessageId))
         {
             var message = await database.Queue.LoadMessageAsync(group.Key, cancellationToken).ConfigureAwait(false);
             if (message is not null) pending.Add(new Pending(message, group.ToList())); // null: deleted meanwhile
@@ -32,7 +42,7 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         if (pending.Count == 0) return;
 
         var started = DateTimeOffset.UtcNow;
-        var plan = await planner.PlanAsync(batch.NextHop, cancellationToken).ConfigureAwait(false);
+        var plan = await planner.PlanAsync(batch.NextHop, keeper.Token).ConfigureAwait(false);
         if (plan.Failure is { } failure)
         {
             var reply = $"{failure.Status} {failure.Reason}";
@@ -42,18 +52,20 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                     failure.Permanent ? RecipientResult.Bounced : RecipientResult.Deferred, reply, failure.Status)).ToList();
                 var attempt = new AttemptRecord(batch.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, ClientStage.Dns,
                     reply, plan.Level, "cleartext", "none", "no-peer: " + failure.Reason, MxDnssec: failure.MxDnssec);
-                await FinishAsync(p.Message, attempt, verdicts, remoteMta: null, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(keeper, p.Message, attempt, verdicts, remoteMta: null, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
 
         // REQUIRETLS messages (RFC 8689) travel in their own sessions, where no cleartext fallback exists.
         foreach (var group in pending.GroupBy(p => p.Message.RequireTls))
-            await DeliverToPeersAsync(plan, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
+            await DeliverToPeersAsync(keeper, plan, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DeliverToPeersAsync(DeliveryPlan plan, List<Pending> pending, bool requireTls, CancellationToken cancellationToken)
+    private async Task DeliverToPeersAsync(LeaseKeeper keeper, DeliveryPlan plan, List<Pending> pending, bool requireTls,
+        CancellationToken cancellationToken)
     {
+        var sessionToken = keeper.Token;
         var failures = new List<string>();
         PeerPlan? lastPeer = null;
         SessionFailure? lastFailure = null;
@@ -61,9 +73,9 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         foreach (var peer in plan.Peers.Take(options.MaxAddressesPerAttempt))
         {
             if (pending.Count == 0) break;
-            if (cancellationToken.IsCancellationRequested) break;
+            if (sessionToken.IsCancellationRequested) break;
             var started = DateTimeOffset.UtcNow;
-            var (session, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, cancellationToken).ConfigureAwait(false);
+            var (session, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, sessionToken).ConfigureAwait(false);
             if (failure is not null)
             {
                 lastPeer = peer;
@@ -81,22 +93,24 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
             await using (session!)
             {
                 var usable = true;
-                while (pending.Count > 0 && usable && !cancellationToken.IsCancellationRequested)
+                while (pending.Count > 0 && usable && !sessionToken.IsCancellationRequested)
                 {
                     var p = pending[0];
                     pending.RemoveAt(0);
                     var transactionStarted = DateTimeOffset.UtcNow;
-                    var result = await MessageTransaction.RunAsync(session!, p.Message, p.Recipients, cancellationToken).ConfigureAwait(false);
+                    var result = await MessageTransaction.RunAsync(session!, p.Message, p.Recipients, sessionToken).ConfigureAwait(false);
                     usable = result.SessionUsable;
                     var attempt = Attempt(plan, peer, transactionStarted, result.Stage, result.Reply, session!.Transport);
-                    await FinishAsync(p.Message, attempt, result.Recipients, peer.Peer.Name, cancellationToken,
+                    await FinishAsync(keeper, p.Message, attempt, result.Recipients, peer.Peer.Name, cancellationToken,
                         peerTakesDsn: session!.Client.Capabilities.Dsn).ConfigureAwait(false);
                 }
-                if (usable) await session!.Client.QuitAsync(cancellationToken).ConfigureAwait(false);
+                if (usable) await session!.Client.QuitAsync(sessionToken).ConfigureAwait(false);
             }
         }
 
         if (pending.Count == 0) return;
+        // A lost lease: these recipients belong to whoever holds them now; record nothing in their name.
+        if (sessionToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested) return;
         // Every peer failed (or none was left): defer, with each peer's reason for the operator.
         var summary = failures.Count == 0 ? "no peer could be tried" : string.Join("; ", failures);
         var status = lastFailure?.Status ?? "4.4.1";
@@ -107,13 +121,13 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
             var attempt = new AttemptRecord(plan.NextHop, null, null, null, lastStarted, DateTimeOffset.UtcNow - lastStarted,
                 lastFailure?.Stage ?? ClientStage.Connect, summary, plan.Level, "cleartext", "none",
                 failures.Count == 0 ? "not-sent: no peer could be tried" : "not-sent: every peer failed");
-            await FinishAsync(p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(keeper, p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Applies the retry schedule, sends DSNs, records the attempt with every recipient's outcome in one transaction.</summary>
     /// <param name="peerTakesDsn">The peer announced DSN and got our NOTIFY: success notices are its job now (RFC 3461 §5.2.2).</param>
-    private async Task FinishAsync(QueuedMessage message, AttemptRecord attempt, IReadOnlyList<RecipientVerdict> verdicts, string? remoteMta,
+    private async Task FinishAsync(LeaseKeeper keeper, QueuedMessage message, AttemptRecord attempt, IReadOnlyList<RecipientVerdict> verdicts, string? remoteMta,
         CancellationToken cancellationToken, bool peerTakesDsn = false)
     {
         var now = DateTimeOffset.UtcNow;
@@ -165,6 +179,7 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                 logger.LogError(e, "{QueueId}: could not enqueue the DSN", message.QueueId);
             }
         }
+        keeper.Done(outcomes.Select(o => o.RecipientId));
         await database.Attempts.RecordAsync(attempt, outcomes, cancellationToken).ConfigureAwait(false);
         foreach (var o in outcomes)
             logger.LogInformation("{QueueId}: recipient {Recipient} {Result} via {Peer}[{Address}] {Transport}{Reason} at {Stage}: {Reply}",

@@ -35,7 +35,11 @@ public sealed class PolicyPlanner(IDnsResolver? dns, RelayDatabase? database, De
             return new DeliveryPlan(nextHop, defaultLevel.ToWire(), [], new HopFailure(false, "4.3.5", e.Message, "route"));
         }
 
-        var table = new PolicyTable(await PoliciesAsync(cancellationToken).ConfigureAwait(false), defaultLevel);
+        var (policies, unreadable) = await PoliciesAsync(cancellationToken).ConfigureAwait(false);
+        if (unreadable is not null)
+            // An explicit policy we cannot read might be the one that forbids cleartext: never guess, defer.
+            return new DeliveryPlan(nextHop, defaultLevel.ToWire(), [], new HopFailure(false, "4.7.5", unreadable, MxDnssec: null));
+        var table = new PolicyTable(policies, defaultLevel);
         var service = new DeliveryPlanService(dns ?? NoResolver.Instance, table);
         var plan = await service.PlanAsync(hop, cancellationToken).ConfigureAwait(false);
         var level = plan.Policy.Level.ToWire();
@@ -67,18 +71,18 @@ public sealed class PolicyPlanner(IDnsResolver? dns, RelayDatabase? database, De
         };
     }
 
-    private async Task<IReadOnlyList<DestinationPolicy>> PoliciesAsync(CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<DestinationPolicy> Policies, string? Unreadable)> PoliciesAsync(CancellationToken cancellationToken)
     {
-        if (database is null) return [];
+        if (database is null) return ([], null);
         var rows = await database.Policies.ListAsync(cancellationToken).ConfigureAwait(false);
         var policies = new List<DestinationPolicy>(rows.Count);
         foreach (var row in rows)
         {
-            // A row Policy cannot read is skipped rather than stopping all delivery; `relay policy` validates on write.
+            // `relay policy` and the web UI validate on write, so this only meets rows edited by hand in SQL.
             try { policies.Add(DestinationPolicy.FromWire(row.Destination, row.Level, row.Fingerprints, row.MatchNames, row.Note)); }
-            catch (FormatException) { }
+            catch (FormatException e) { return ([], $"destination policy '{row.Destination}' is unreadable ({e.Message}); fix or delete it"); }
         }
-        return policies;
+        return (policies, null);
     }
 
     private static string StatusOf(PlanFailure failure) =>

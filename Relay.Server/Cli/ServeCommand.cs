@@ -24,6 +24,8 @@ internal static class ServeCommand
         {
             var names = ParseRoles(parse.GetValue(roles) ?? "");
             var config = CliContext.Config();
+            foreach (var name in names)
+                RoleFactory.Validate(name, config);
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })
                 .SetMinimumLevel(LogLevel.Information));
             var log = loggers.CreateLogger("relay");

@@ -56,6 +56,9 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
             FirstRetry = ConfigParsers.Duration("Relay:Delivery:FirstRetry", delivery["FirstRetry"], defaults.FirstRetry),
             MaxRetry = ConfigParsers.Duration("Relay:Delivery:MaxRetry", delivery["MaxRetry"], defaults.MaxRetry),
             Lifetime = ConfigParsers.Duration("Relay:Delivery:Lifetime", delivery["Lifetime"], defaults.Lifetime),
+            IdlePoll = ConfigParsers.Duration("Relay:Delivery:IdlePoll", delivery["IdlePoll"], defaults.IdlePoll),
+            DelayWarning = string.IsNullOrWhiteSpace(delivery["DelayWarning"])
+                ? null : ConfigParsers.Duration("Relay:Delivery:DelayWarning", delivery["DelayWarning"], TimeSpan.Zero),
         };
     }
 

@@ -9,6 +9,18 @@ internal static class RoleFactory
 {
     public static readonly IReadOnlyList<string> Known = ["smtp", "delivery", "web"];
 
+    /// <summary>Checks a role's configuration without starting it, so `serve` fails before touching anything.</summary>
+    public static void Validate(string name, RelayConfig config)
+    {
+        switch (name)
+        {
+            case "smtp": SmtpRoleAdapter.Options(config); break;
+            case "delivery": DeliveryRoleAdapter.Options(config); break;
+            case "web": WebRoleAdapter.Validate(config); break;
+            default: throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}");
+        }
+    }
+
     public static IRole Create(string name, RelayConfig config, RelayDatabase db, ILoggerFactory loggers) => name switch
     {
         "smtp" => new SmtpRoleAdapter(config, db, loggers),

@@ -36,4 +36,14 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
     }
 
     public ValueTask DisposeAsync() => app?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>The checks that need no database; WebHost.Build repeats them with the hash format.</summary>
+    internal static void Validate(RelayConfig config)
+    {
+        if (config.AdminUser is null)
+            throw new ConfigException("Relay:Web:AdminUser", null, "not set: the web role needs an admin user");
+        if (config.AdminPasswordHash is null)
+            throw new ConfigException("Relay:Web:AdminPasswordHash", null,
+                "not set and there is no default password; make one with `relay web hash-password` (password on stdin)");
+    }
 }

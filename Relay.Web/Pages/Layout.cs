@@ -31,6 +31,7 @@ public static class Layout
         ["held"] = "The message is held: delivery stops until it is released.",
         ["released"] = "The message is released and due now.",
         ["deleted"] = "The message was deleted.",
+        ["bounce-requested"] = "Bounce requested: the next delivery worker sends the DSN and marks the recipients bounced.",
         ["nothing"] = "Nothing changed: no recipient was in a state that action applies to.",
         ["policy-saved"] = "The destination policy was saved.",
         ["policy-deleted"] = "The destination policy was deleted.",

@@ -16,6 +16,7 @@ public static class QueuePages
         ["retry"] = ("Retry now", "Make every waiting recipient of this message due now?", "retried"),
         ["hold"] = ("Hold", "Stop delivery of every waiting recipient of this message until it is released?", "held"),
         ["release"] = ("Release", "Release the held recipients of this message and make them due now?", "released"),
+        ["bounce"] = ("Bounce", "Give up on every waiting recipient and send the sender a delivery status notification? Delivery sends it within moments.", "bounce-requested"),
         ["delete"] = ("Delete", "Delete this message and everything recorded about its recipients? This cannot be undone.", "deleted"),
     };
 
@@ -54,7 +55,7 @@ public static class QueuePages
         {
             var action = context.Request.Query["action"].ToString();
             if (!actions.TryGetValue(action, out var a))
-                return Layout.Message(context, "Unknown action", "Choose retry, hold, release or delete.", StatusCodes.Status404NotFound);
+                return Layout.Message(context, "Unknown action", "Choose retry, hold, release, bounce or delete.", StatusCodes.Status404NotFound);
             var message = await db.Reads.GetMessageAsync(queueId, cancellationToken);
             if (message is null)
                 return Layout.NotFound(context, "That message");
@@ -71,13 +72,14 @@ public static class QueuePages
         app.MapPost("/queue/{queueId}/{action}", async (string queueId, string action, HttpContext context, RelayDatabase db, CancellationToken cancellationToken) =>
         {
             if (!actions.TryGetValue(action, out var a))
-                return Layout.Message(context, "Unknown action", "Choose retry, hold, release or delete.", StatusCodes.Status404NotFound);
+                return Layout.Message(context, "Unknown action", "Choose retry, hold, release, bounce or delete.", StatusCodes.Status404NotFound);
             if (await db.Reads.GetMessageAsync(queueId, cancellationToken) is null)
                 return Layout.NotFound(context, "That message");
             var changed = action switch
             {
                 "retry" => await db.Admin.RetryAsync(queueId, cancellationToken),
                 "hold" => await db.Admin.HoldAsync(queueId, cancellationToken),
+                "bounce" => await db.Admin.RequestBounceAsync(queueId, cancellationToken),
                 "release" => await db.Admin.ReleaseAsync(queueId, cancellationToken),
                 _ => await db.Admin.DeleteAsync(queueId, cancellationToken) ? 1 : 0,
             };

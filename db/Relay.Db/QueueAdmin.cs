@@ -34,6 +34,19 @@ public sealed class QueueAdmin(NpgsqlDataSource dataSource)
         from messages m where m.id = r.message_id and m.queue_id = @queue_id and r.state in ('queued', 'deferred', 'held')
         """, cancellationToken);
 
+    /// <summary>
+    /// Asks delivery to bounce every waiting or held recipient (the web UI's "bounce"): they become due now
+    /// and the worker that claims them sends the DSN instead of trying a peer.
+    /// </summary>
+    public Task<int> RequestBounceAsync(string queueId, CancellationToken cancellationToken) => UpdateAsync(queueId, $"""
+        with requested as (
+            update recipients r set bounce_requested_at = now(), next_attempt_at = now(), updated_at = now(),
+                   state = case when r.state = 'held' then (case when r.attempts = 0 then 'queued' else 'deferred' end) else r.state end
+            from messages m where m.id = r.message_id and m.queue_id = @queue_id and r.state in ('queued', 'deferred', 'held')
+            returning r.id)
+        select count(*)::int from requested, pg_notify('{RelayDatabase.QueueChannel}', '')
+        """, cancellationToken, scalar: true);
+
     /// <summary>Removes the message and everything recorded about it.</summary>
     public async Task<bool> DeleteAsync(string queueId, CancellationToken cancellationToken) =>
         await UpdateAsync(queueId, "delete from messages where queue_id = @queue_id", cancellationToken) > 0;

@@ -96,7 +96,7 @@ public sealed class QueueStore(NpgsqlDataSource dataSource)
               from due, messages m
              where r.id = due.id and m.id = r.message_id
             returning r.id, r.message_id, m.queue_id, r.address, r.next_hop, r.attempts, r.dsn_notify, r.dsn_orcpt,
-                      m.received_at, r.lease_expires_at
+                      m.received_at, r.lease_expires_at, r.bounce_requested_at is not null
             """, connection);
         command.Parameters.AddWithValue("batch", Math.Max(1, batch));
         command.Parameters.AddWithValue("owner", owner);
@@ -108,7 +108,7 @@ public sealed class QueueStore(NpgsqlDataSource dataSource)
                 claimed.Add(new ClaimedRecipient(
                     reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                     reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
-                    reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9)));
+                    reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9), reader.GetBoolean(10)));
         }
         return claimed.GroupBy(r => r.NextHop, StringComparer.Ordinal)
             .Select(g => new NextHopBatch(g.Key, g.OrderBy(r => r.MessageId).ThenBy(r => r.RecipientId).ToList()))
@@ -117,22 +117,27 @@ public sealed class QueueStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Extends the lease on recipients this owner still holds, so a long session (a big batch to a slow
-    /// peer) never lets its lease lapse and another worker deliver the same recipients again. Returns how
-    /// many leases were extended: fewer than asked means some were lost, and the caller must stop using them.
+    /// peer) never lets its lease lapse and another worker deliver the same recipients again. Returns the
+    /// ids whose lease was extended: an id missing from it was lost, and the caller must stop using it.
     /// </summary>
-    public async Task<int> RenewLeasesAsync(IReadOnlyCollection<long> recipientIds, TimeSpan leaseDuration, string owner,
+    public async Task<IReadOnlyList<long>> RenewLeasesAsync(IReadOnlyCollection<long> recipientIds, TimeSpan leaseDuration, string owner,
         CancellationToken cancellationToken)
     {
-        if (recipientIds.Count == 0) return 0;
+        if (recipientIds.Count == 0) return [];
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("""
             update recipients set lease_expires_at = now() + @lease
             where id = any(@ids) and lease_owner = @owner and lease_expires_at > now() and state in ('queued', 'deferred')
+            returning id
             """, connection);
         command.Parameters.AddWithValue("ids", recipientIds.ToArray());
         command.Parameters.AddWithValue("lease", leaseDuration);
         command.Parameters.AddWithValue("owner", owner);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var renewed = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            renewed.Add(reader.GetInt64(0));
+        return renewed;
     }
 
     /// <summary>When the earliest waiting recipient becomes due (null when nothing waits), for the scheduler's sleep.</summary>

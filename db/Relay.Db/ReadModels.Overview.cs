@@ -30,6 +30,8 @@ public sealed partial class ReadModels
             select w.name, d.transport, d.network, count(*)::int
             from unnest(@names, @spans) as w(name, span)
             join delivery_attempts d on d.started_at >= now() - w.span
+            -- only sessions with a peer: a "no peer could be tried" deferral row carried no mail at all
+            where d.peer_address is not null
             group by w.name, d.transport, d.network
             """, connection))
         {

@@ -46,7 +46,8 @@ public sealed record ClaimedRecipient(
     string? DsnNotify,
     string? DsnOrcpt,
     DateTimeOffset ReceivedAt,
-    DateTimeOffset LeaseExpiresAt);
+    DateTimeOffset LeaseExpiresAt,
+    bool BounceRequested = false);
 
 /// <summary>Claimed recipients that share a next hop, so one session can carry them.</summary>
 public sealed record NextHopBatch(string NextHop, IReadOnlyList<ClaimedRecipient> Recipients);

@@ -86,10 +86,10 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
         var mine = await ClaimDomainAsync("renew.example", TimeSpan.FromMilliseconds(500), "long-session");
         var ids = mine.Select(r => r.RecipientId).ToList();
 
-        Assert.Equal(2, await Db.Queue.RenewLeasesAsync(ids, TimeSpan.FromMinutes(5), "long-session", CancellationToken.None));
+        Assert.Equal(ids.Order(), (await Db.Queue.RenewLeasesAsync(ids, TimeSpan.FromMinutes(5), "long-session", CancellationToken.None)).Order());
         await Task.Delay(TimeSpan.FromMilliseconds(800));
         Assert.Empty(await ClaimDomainAsync("renew.example", TimeSpan.FromMinutes(5), "other"));
-        Assert.Equal(0, await Db.Queue.RenewLeasesAsync(ids, TimeSpan.FromMinutes(5), "someone-else", CancellationToken.None));
+        Assert.Empty(await Db.Queue.RenewLeasesAsync(ids, TimeSpan.FromMinutes(5), "someone-else", CancellationToken.None));
     }
 
     [Fact]
@@ -174,6 +174,19 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
         Assert.Equal(0, await Db.Peers.ForgetAsync("mx.forget.example", CancellationToken.None));
         Assert.DoesNotContain(await Db.Reads.ListPeersAsync(new Page(0, 500), CancellationToken.None), p => p.Name == "mx.forget.example");
         Assert.Equal(1, await CountAsync("select count(*) from delivery_attempts where peer_name = 'mx.forget.example'"));
+    }
+
+    [Fact]
+    public async Task A_requested_bounce_makes_held_recipients_due_and_is_flagged_on_the_claim()
+    {
+        var id = await Db.Queue.EnqueueAsync(TestMessages.Simple(), TestMessages.Recipients(2, "bounce-request.example"), CancellationToken.None);
+        await Db.Admin.HoldAsync(id, CancellationToken.None);
+
+        Assert.Equal(2, await Db.Admin.RequestBounceAsync(id, CancellationToken.None));
+
+        var claimed = await ClaimDomainAsync("bounce-request.example", TimeSpan.FromMinutes(1), "w");
+        Assert.Equal(2, claimed.Count);
+        Assert.All(claimed, r => Assert.True(r.BounceRequested));
     }
 
     private async Task<IReadOnlyList<ClaimedRecipient>> ClaimDomainAsync(string domain, TimeSpan lease, string owner)

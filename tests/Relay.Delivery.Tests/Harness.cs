@@ -59,23 +59,8 @@ internal sealed class Harness : IAsyncDisposable
         var list = await Database.Reads.ListMessagesAsync(new Page(0, 500), CancellationToken.None);
         var result = new List<QueuedMessage>();
         foreach (var summary in list.Where(m => m.Sender.Length == 0))
-        {
-            var detail = await ShowAsync(summary.QueueId);
-            // LoadMessageAsync takes the row id; find it by claiming nothing: read via the detail's recipients.
-            var id = await MessageIdAsync(summary.QueueId);
-            result.Add((await Database.Queue.LoadMessageAsync(id, CancellationToken.None))!);
-            _ = detail;
-        }
+            result.Add((await Database.Queue.LoadMessageAsync(summary.QueueId, CancellationToken.None))!);
         return result;
-    }
-
-    private async Task<long> MessageIdAsync(string queueId)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand("select id from messages where queue_id = @q", connection);
-        command.Parameters.AddWithValue("q", queueId);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     public async Task<long> ScalarAsync(string sql)

@@ -48,22 +48,4 @@ public class SchedulingTests
         Assert.Equal(1, warnings);
         Assert.False(new RetrySchedule(Options).DelayWarningDue(10, received, received.AddDays(1)));
     }
-
-    [Fact]
-    public void Options_read_the_design_configuration_keys()
-    {
-        var options = DeliveryOptions.FromConfiguration(new Dictionary<string, string?>
-        {
-            ["Relay:Hostname"] = "mx.example.org",
-            ["Relay:Delivery:Port"] = "2525",
-            ["Relay:Dns:Servers:0"] = "127.0.0.1:53",
-            ["Relay:Routes:Example.ORG"] = "[10.0.0.5]:25",
-            ["Relay:Delivery:Workers"] = "7",
-        });
-        Assert.Equal("mx.example.org", options.Hostname);
-        Assert.Equal(2525, options.Port);
-        Assert.Equal(["127.0.0.1:53"], options.DnsServers);
-        Assert.Equal("[10.0.0.5]:25", options.Routes["example.org"]);
-        Assert.Equal(7, options.Workers);
-    }
 }

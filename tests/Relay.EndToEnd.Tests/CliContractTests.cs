@@ -52,6 +52,10 @@ public class CliContractTests
     [InlineData("Relay__Delivery__Port", "0", "Relay:Delivery:Port")]
     [InlineData("Relay__Routes__example.org", "[not-an-ip]:25", "Relay:Routes:example.org")]
     [InlineData("Relay__Tls__Certificate", "/nonexistent/cert.pem", "Relay:Tls")]
+    [InlineData("Relay__Delivery__Workers", "many", "Relay:Delivery:Workers")]
+    [InlineData("Relay__Delivery__FirstRetry", "soon", "Relay:Delivery:FirstRetry")]
+    [InlineData("Relay__Smtp__BareLineEndings", "sometimes", "Relay:Smtp:BareLineEndings")]
+    [InlineData("Relay__Smtp__RecipientLimit", "0", "Relay:Smtp:RecipientLimit")]
     public async Task Bad_configuration_stops_start_up_naming_key_and_value_with_exit_2(string variable, string value, string key)
     {
         var (code, _, stderr) = await RelayProcess.RunAsync(Env((variable, value), ("Relay__Database", "Host=127.0.0.1;Port=1")), "serve");
@@ -60,6 +64,25 @@ public class CliContractTests
         if (!key.StartsWith("Relay:Tls", StringComparison.Ordinal))
             Assert.Contains(value, stderr);
         Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Web_role_without_a_password_hash_refuses_to_start_and_says_why()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1"), ("Relay__Web__AdminUser", "admin")),
+            "serve", "--roles", "web");
+        Assert.Equal(2, code);
+        Assert.Contains("Relay:Web:AdminPasswordHash", stderr);
+        Assert.Contains("hash-password", stderr);
+    }
+
+    [Fact]
+    public async Task Delivery_refuses_a_hosted_domain_without_a_route()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1"), ("Relay__Domains__0", "hosted.example")),
+            "serve", "--roles", "delivery");
+        Assert.Equal(2, code);
+        Assert.Contains("Relay:Routes:hosted.example", stderr);
     }
 
     [Fact]

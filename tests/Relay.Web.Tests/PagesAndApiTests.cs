@@ -155,6 +155,23 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task Bounce_from_the_queue_page_records_a_request_for_delivery_and_changes_nothing_else()
+    {
+        using var client = await web.LoggedInClientAsync();
+        var queueId = await web.Db.Queue.EnqueueAsync(new NewMessage("sender@bounce.example", "Subject: b\r\n\r\nx\r\n"u8.ToArray(), "192.0.2.9",
+            "client.bounce.example", InboundSecurity.Cleartext), [new NewRecipient("rcpt@far.example")], CancellationToken.None);
+
+        var confirm = await client.GetStringAsync($"/queue/{queueId}/confirm?action=bounce");
+        Assert.Contains($"action=\"/queue/{queueId}/bounce\"", confirm);
+        var bounce = await WebFixture.PostFormAsync(client, $"/queue/{queueId}/bounce", (WebHost.AntiforgeryFieldName, WebFixture.FormToken(confirm)));
+
+        Assert.Equal(HttpStatusCode.Redirect, bounce.StatusCode);
+        Assert.EndsWith("done=bounce-requested", bounce.Headers.Location!.ToString());
+        // The web UI never bounces itself: the recipient waits, flagged, for a delivery worker.
+        Assert.Equal("queued", (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
+    }
+
+    [Fact]
     public async Task Peer_detail_shows_downgrade_and_key_change_warnings_tlsa_seen_and_the_chain()
     {
         using var client = await web.LoggedInClientAsync();
