@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Server.Configuration;
@@ -15,7 +18,8 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var options = new WebOptions(config.WebListen.Select(e => e.ToString()).ToList(), config.AdminUser ?? "", config.AdminPasswordHash);
+        var options = new WebOptions(config.WebListen.Select(e => e.ToString()).ToList(), config.AdminUser ?? "", config.AdminPasswordHash,
+            Certificate: LoadCertificate(config));
         try
         {
             app = WebHost.Build(options, db);
@@ -37,9 +41,31 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
 
     public ValueTask DisposeAsync() => app?.DisposeAsync() ?? ValueTask.CompletedTask;
 
+    /// <summary>Relay:Web:Certificate and Relay:Web:Key (PEM): the UI is then served over HTTPS with Secure cookies.</summary>
+    private static X509Certificate2? LoadCertificate(RelayConfig config)
+    {
+        var web = config.Raw.GetSection("Web");
+        var (certificate, key) = (web["Certificate"], web["Key"]);
+        if (string.IsNullOrWhiteSpace(certificate) && string.IsNullOrWhiteSpace(key)) return null;
+        if (string.IsNullOrWhiteSpace(certificate) || string.IsNullOrWhiteSpace(key))
+            throw new ConfigException(string.IsNullOrWhiteSpace(certificate) ? "Relay:Web:Certificate" : "Relay:Web:Key", null,
+                "Relay:Web:Certificate and Relay:Web:Key must be set together");
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(certificate, key);
+            // Kestrel on Linux wants a key it can export; a PKCS#12 round-trip gives one.
+            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            throw new ConfigException("Relay:Web:Certificate", certificate, $"cannot load the certificate and key: {e.Message}");
+        }
+    }
+
     /// <summary>The checks that need no database; WebHost.Build repeats them with the hash format.</summary>
     internal static void Validate(RelayConfig config)
     {
+        LoadCertificate(config)?.Dispose();
         if (config.AdminUser is null)
             throw new ConfigException("Relay:Web:AdminUser", null, "not set: the web role needs an admin user");
         if (config.AdminPasswordHash is null)

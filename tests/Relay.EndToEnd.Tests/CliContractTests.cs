@@ -77,6 +77,17 @@ public class CliContractTests
     }
 
     [Fact]
+    public async Task Web_certificate_that_cannot_be_loaded_names_the_key_and_exits_2()
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1"), ("Relay__Web__AdminUser", "admin"),
+            ("Relay__Web__AdminPasswordHash", "x"), ("Relay__Web__Certificate", "/nonexistent/web.pem"), ("Relay__Web__Key", "/nonexistent/web.key")),
+            "serve", "--roles", "web");
+        Assert.Equal(2, code);
+        Assert.Contains("Relay:Web:Certificate", stderr);
+        Assert.Contains("/nonexistent/web.pem", stderr);
+    }
+
+    [Fact]
     public async Task Delivery_refuses_a_hosted_domain_without_a_route()
     {
         var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1"), ("Relay__Domains__0", "hosted.example")),

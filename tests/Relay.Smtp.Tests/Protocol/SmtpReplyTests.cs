@@ -17,10 +17,4 @@ public class SmtpReplyTests
         var reply = new SmtpReply(550, "5.1.1", "bad\r\n250 ok");
         Assert.Equal("550 5.1.1 bad??250 ok\r\n", reply.Format());
     }
-
-    [Fact]
-    public void Dot_stuffing_doubles_leading_dots_and_appends_the_terminator()
-    {
-        Assert.Equal(".. a\r\nb\r\n..\r\n.\r\n", System.Text.Encoding.ASCII.GetString(DotStuffing.Stuff(". a\r\nb\r\n.\r\n"u8)));
-    }
 }
