@@ -23,6 +23,21 @@ public sealed record DeliveryOptions
     /// <summary>Next hops delivered at the same time by this process.</summary>
     public int Workers { get; init; } = 4;
 
+    /// <summary>
+    /// Sessions (in use or parked idle) this process keeps to one next hop at once (Relay:Delivery:DestinationConcurrency).
+    /// Postfix's default_destination_concurrency_limit is 20 per MTA; 10 here because the limit is per process and
+    /// several delivery processes share one queue (two of them already reach Postfix's 20), and because large
+    /// receivers throttle a sending address that opens many parallel connections.
+    /// </summary>
+    public int DestinationConcurrency { get; init; } = 10;
+
+    /// <summary>
+    /// How long a session left usable by one batch stays open for the next batch to the same next hop
+    /// (Relay:Delivery:SessionIdle); zero closes it at once. Short, as Postfix's 2 s connection cache: an idle
+    /// client holds a slot at the peer, and peers drop idle clients anyway.
+    /// </summary>
+    public TimeSpan SessionIdle { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Recipients leased per claim.</summary>
     public int ClaimBatch { get; init; } = 100;
 

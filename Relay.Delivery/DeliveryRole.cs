@@ -10,7 +10,8 @@ namespace Relay.Delivery;
 /// <summary>
 /// The delivery role of `relay serve`: claims due recipients (leases, SKIP LOCKED), wakes on NOTIFY and
 /// on the next due time, and delivers each next hop's batch with up to <see cref="DeliveryOptions.Workers"/>
-/// hops in parallel. Any number of processes may run against one database. On stop it claims nothing
+/// hops in parallel (and at most <see cref="DeliveryOptions.DestinationConcurrency"/> sessions to one next hop;
+/// sessions left usable are reused by the next batch to that hop within <see cref="DeliveryOptions.SessionIdle"/>). Any number of processes may run against one database. On stop it claims nothing
 /// more and gives running sessions <see cref="DeliveryOptions.DrainTimeout"/> to finish; anything left
 /// comes back when its lease expires.
 /// </summary>
@@ -43,7 +44,8 @@ public sealed class DeliveryRole
         await using var signal = database.ListenForQueue();
         using var drain = new CancellationTokenSource();
         await using var registration = cancellationToken.Register(() => drain.CancelAfter(options.DrainTimeout)).ConfigureAwait(false);
-        logger.LogInformation("delivery: started as {Worker} with {Workers} worker(s)", options.WorkerId, options.Workers);
+        logger.LogInformation("delivery: started as {Worker} with {Workers} worker(s), at most {Limit} session(s) per next hop, idle sessions kept {Idle}",
+            options.WorkerId, options.Workers, options.DestinationConcurrency, options.SessionIdle);
         // A slot per worker. Claims happen whenever a slot is free, so one slow next hop (a tarpit, five
         // dead MX hosts) holds one worker, never the whole queue.
         using var slots = new SemaphoreSlim(options.Workers, options.Workers);
@@ -96,6 +98,7 @@ public sealed class DeliveryRole
         }
         // Drain: sessions in flight finish (or are cut at DrainTimeout); unfinished recipients return after their lease.
         await Task.WhenAll(running).ConfigureAwait(false);
+        await hops.CloseIdleSessionsAsync().ConfigureAwait(false);
         logger.LogInformation("delivery: stopped");
     }
 
@@ -105,6 +108,8 @@ public sealed class DeliveryRole
         var batches = await database.Queue.ClaimAsync(options.ClaimBatch, options.Lease, options.WorkerId, cancellationToken).ConfigureAwait(false);
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = options.Workers },
             async (batch, _) => await DeliverSafelyAsync(batch, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        // A one-shot run leaves nothing open behind it.
+        await hops.CloseIdleSessionsAsync().ConfigureAwait(false);
         return batches.Sum(b => b.Recipients.Count);
     }
 

@@ -18,6 +18,10 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
 {
     private readonly RetrySchedule retry = new(options);
     private readonly BounceSender bounces = new(database, options);
+    private readonly SessionPool sessions = new(options, logger);
+
+    /// <summary>Closes the sessions parked for reuse (QUIT); call when no batch runs any more.</summary>
+    public Task CloseIdleSessionsAsync() => sessions.CloseIdleAsync();
 
     private sealed record Pending(QueuedMessage Message, IReadOnlyList<ClaimedRecipient> Recipients);
 
@@ -74,37 +78,66 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         {
             if (pending.Count == 0) break;
             if (sessionToken.IsCancellationRequested) break;
-            var started = DateTimeOffset.UtcNow;
-            var (session, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, sessionToken).ConfigureAwait(false);
-            if (failure is not null)
+            var key = SessionKey.For(plan.NextHop, peer, requireTls);
+            // The per-destination limit. Waiting is covered: the keeper renews this batch's leases while DeliverAsync runs.
+            SessionPool.Slot slot;
+            try { slot = await sessions.AcquireAsync(key, sessionToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (sessionToken.IsCancellationRequested) { break; }
+            EstablishedSession? session = null;
+            var clean = false;
+            try
             {
-                lastPeer = peer;
-                lastFailure = failure;
-                lastStarted = started;
-                failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {failure.Stage}: {failure.Text}");
-                logger.LogInformation("{NextHop}: {Peer}[{Address}] failed at {Stage}: {Text}", plan.NextHop, peer.Peer.Name, peer.Peer.Address,
-                    failure.Stage, failure.Text);
-                // Recorded and linked to the recipients (so `queue show` lists it); they stay leased and move on.
-                await database.Attempts.RecordPassedOnAsync(Attempt(plan, peer, started, failure.Stage, failure.Text, failure.Transport),
-                    pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(), failure.Text, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
+                session = slot.Reused;
+                if (session is not null && !await StillUsableAsync(session, sessionToken).ConfigureAwait(false))
+                {
+                    // Gone while parked (peer timeout, 421): not an attempt, nothing to record; connect afresh on this slot.
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    session = null;
+                }
+                var started = DateTimeOffset.UtcNow;
+                if (session is null)
+                {
+                    var (opened, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, sessionToken).ConfigureAwait(false);
+                    if (failure is not null)
+                    {
+                        lastPeer = peer;
+                        lastFailure = failure;
+                        lastStarted = started;
+                        failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {failure.Stage}: {failure.Text}");
+                        logger.LogInformation("{NextHop}: {Peer}[{Address}] failed at {Stage}: {Text}", plan.NextHop, peer.Peer.Name, peer.Peer.Address,
+                            failure.Stage, failure.Text);
+                        // Recorded and linked to the recipients (so `queue show` lists it); they stay leased and move on.
+                        await database.Attempts.RecordPassedOnAsync(Attempt(plan, peer, started, failure.Stage, failure.Text, failure.Transport),
+                            pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(), failure.Text, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+                    session = opened!;
+                }
+                else
+                {
+                    logger.LogDebug("{NextHop}: reusing the session to {Peer}[{Address}] ({Transport})", plan.NextHop, peer.Peer.Name,
+                        peer.Peer.Address, session.Transport.Transport);
+                }
 
-            await using (session!)
-            {
-                var usable = true;
-                while (pending.Count > 0 && usable && !sessionToken.IsCancellationRequested)
+                clean = true;
+                while (pending.Count > 0 && clean && !sessionToken.IsCancellationRequested)
                 {
                     var p = pending[0];
                     pending.RemoveAt(0);
                     var transactionStarted = DateTimeOffset.UtcNow;
-                    var result = await MessageTransaction.RunAsync(session!, p.Message, p.Recipients, sessionToken).ConfigureAwait(false);
-                    usable = result.SessionUsable;
-                    var attempt = Attempt(plan, peer, transactionStarted, result.Stage, result.Reply, session!.Transport);
-                    await FinishAsync(keeper, p.Message, attempt, result.Recipients, peer.Peer.Name, cancellationToken,
-                        peerTakesDsn: session!.Client.Capabilities.Dsn).ConfigureAwait(false);
+                    clean = false;
+                    var result = await MessageTransaction.RunAsync(session, p.Message, p.Recipients, sessionToken).ConfigureAwait(false);
+                    clean = result.SessionUsable;
+                    // The session's own plan and transport: a reused session records what it was opened with, never more.
+                    var attempt = Attempt(plan, session.Plan, transactionStarted, result.Stage, result.Reply, session.Transport);
+                    await FinishAsync(keeper, p.Message, attempt, result.Recipients, session.Plan.Peer.Name, cancellationToken,
+                        peerTakesDsn: session.Client.Capabilities.Dsn).ConfigureAwait(false);
                 }
-                if (usable) await session!.Client.QuitAsync(sessionToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Usable and between transactions: parked for the next batch to this hop (closed with QUIT after SessionIdle).
+                await sessions.ReleaseAsync(slot, key, session, clean).ConfigureAwait(false);
             }
         }
 
@@ -122,6 +155,21 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                 lastFailure?.Stage ?? ClientStage.Connect, summary, plan.Level, "cleartext", "none",
                 failures.Count == 0 ? "not-sent: no peer could be tried" : "not-sent: every peer failed");
             await FinishAsync(keeper, p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>RSET before a parked session carries mail again: proves the peer is still there and starts from a clean state.</summary>
+    private async Task<bool> StillUsableAsync(EstablishedSession session, CancellationToken cancellationToken)
+    {
+        var timeout = options.Timeouts.Command < TimeSpan.FromSeconds(30) ? options.Timeouts.Command : TimeSpan.FromSeconds(30);
+        try
+        {
+            var reply = await session.Client.CommandAsync(ClientStage.Mail, "RSET", timeout, cancellationToken).ConfigureAwait(false);
+            return reply.Code == 250;
+        }
+        catch (SmtpClientException)
+        {
+            return false;
         }
     }
 

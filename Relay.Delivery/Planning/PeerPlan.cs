@@ -39,6 +39,12 @@ public sealed record PeerPlan(
     /// <summary>Set by the planner when the certificate must authenticate the peer (DANE, PKIX, pin).</summary>
     public bool? RequiresAuthentication { get; init; }
 
+    /// <summary>
+    /// Everything the <see cref="Judge"/> decides on, as text: two plans with equal texts judge a certificate alike,
+    /// so a parked session judged under one may carry mail under the other. Null: only the same judge object counts.
+    /// </summary>
+    public string? JudgeIdentity { get; init; }
+
     /// <summary>RFC 7435 §3: only authenticated levels demand TLS 1.2+; opportunistic TLS takes anything.</summary>
     public bool Authenticated => RequiresAuthentication ?? (Level is "dane-only" or "verify" or "secure" or "fingerprint" || TlsaStatus == "secure");
 }

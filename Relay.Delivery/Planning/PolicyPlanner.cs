@@ -68,8 +68,15 @@ public sealed class PolicyPlanner(IDnsResolver? dns, RelayDatabase? database, De
             peer.TlsaStatus.ToWire(), peer.Tlsa.Select(t => t.ToString()).ToList())
         {
             RequiresAuthentication = peer.RequiresAuthentication,
+            JudgeIdentity = JudgeIdentity(peer),
         };
     }
+
+    /// <summary>What PolicyJudge reads from Policy's plan (all but the operator text, preference and address list).</summary>
+    private static string JudgeIdentity(PolicyPeerPlan peer) => string.Join('\n',
+        peer.Host, peer.Level, peer.Mode, peer.Mx, peer.AddressStatus, peer.TlsaStatus, peer.TlsaBaseDomain, peer.Sni,
+        peer.CleartextFallbackAllowed, string.Join(' ', peer.Tlsa), string.Join(' ', peer.UsableTlsa),
+        string.Join(' ', peer.ReferenceIdentifiers.Select(r => (r.Subdomains ? "." : "") + r.Name)), string.Join(' ', peer.Fingerprints));
 
     private async Task<(IReadOnlyList<DestinationPolicy> Policies, string? Unreadable)> PoliciesAsync(CancellationToken cancellationToken)
     {

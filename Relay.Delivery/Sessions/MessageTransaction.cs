@@ -59,10 +59,10 @@ public static class MessageTransaction
             var (mailReply, rcptReplies) = await client.EnvelopeAsync(mail.ToString(), rcpts, cancellationToken).ConfigureAwait(false);
             if (!mailReply.IsPositive)
             {
-                await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+                var reset = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
                 var result = mailReply.IsPermanent ? RecipientResult.Bounced : RecipientResult.Deferred;
                 return new TransactionResult(ClientStage.Mail, mailReply.ToString(),
-                    recipients.Select(r => new RecipientVerdict(r, result, mailReply.ToString(), StatusOf(mailReply))).ToList(), true);
+                    recipients.Select(r => new RecipientVerdict(r, result, mailReply.ToString(), StatusOf(mailReply))).ToList(), reset);
             }
             stage = ClientStage.Rcpt;
             var accepted = new List<ClaimedRecipient>();
@@ -75,8 +75,8 @@ public static class MessageTransaction
             }
             if (accepted.Count == 0)
             {
-                await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
-                return new TransactionResult(ClientStage.Rcpt, results[^1].Reply, results, true);
+                var reset = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+                return new TransactionResult(ClientStage.Rcpt, results[^1].Reply, results, reset);
             }
 
             var (dataReply, dataStage) = await client.DataAsync(DataEncoder.Encode(message.Body), cancellationToken).ConfigureAwait(false);
@@ -85,15 +85,16 @@ public static class MessageTransaction
                 : dataReply.IsPermanent ? RecipientResult.Bounced : RecipientResult.Deferred;
             results.AddRange(accepted.Select(r => new RecipientVerdict(r, final, dataReply.ToString(), StatusOf(dataReply))));
             var usable = dataReply.Code != 421;
+            // After the dot the transaction is over either way (RFC 5321 §4.1.1.4); a refused DATA command leaves it open.
             if (final != RecipientResult.Delivered && dataStage == ClientStage.Data && usable)
-                await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+                usable = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
             return new TransactionResult(dataStage, dataReply.ToString(), Ordered(recipients, results), usable);
         }
         catch (ArgumentException e) when (stage == ClientStage.Mail)
         {
             // A CR or LF inside an address: refused before that command was sent; RSET clears a MAIL already sent.
-            await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
-            return Local(recipients, ClientStage.Mail, $"553 5.1.3 cannot send this envelope: {e.Message}", "5.1.3");
+            var reset = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+            return Local(recipients, ClientStage.Mail, $"553 5.1.3 cannot send this envelope: {e.Message}", "5.1.3", reset);
         }
         catch (SmtpClientException e)
         {
@@ -106,8 +107,8 @@ public static class MessageTransaction
         }
     }
 
-    private static TransactionResult Local(IReadOnlyList<ClaimedRecipient> recipients, string stage, string text, string status) =>
-        new(stage, text, recipients.Select(r => new RecipientVerdict(r, RecipientResult.Bounced, text, status)).ToList(), true);
+    private static TransactionResult Local(IReadOnlyList<ClaimedRecipient> recipients, string stage, string text, string status, bool usable = true) =>
+        new(stage, text, recipients.Select(r => new RecipientVerdict(r, RecipientResult.Bounced, text, status)).ToList(), usable);
 
     private static IReadOnlyList<RecipientVerdict> Ordered(IReadOnlyList<ClaimedRecipient> recipients, List<RecipientVerdict> results) =>
         recipients.Select(r => results.First(v => v.Recipient.RecipientId == r.RecipientId)).ToList();
@@ -116,9 +117,10 @@ public static class MessageTransaction
 
     private static bool Ascii(string text) => text.All(char.IsAscii);
 
-    private static async Task TryRsetAsync(SmtpClientSession client, CancellationToken cancellationToken)
+    /// <summary>RSET after a failed transaction; false when the session cannot be trusted to be clean for the next MAIL.</summary>
+    private static async Task<bool> TryRsetAsync(SmtpClientSession client, CancellationToken cancellationToken)
     {
-        try { await client.RsetAsync(cancellationToken).ConfigureAwait(false); }
-        catch (SmtpClientException) { }
+        try { return (await client.RsetAsync(cancellationToken).ConfigureAwait(false)).Code == 250; }
+        catch (SmtpClientException) { return false; }
     }
 }

@@ -36,7 +36,7 @@ public static class SessionOpener
     public static async Task<(EstablishedSession? Session, SessionFailure? Failure)> OpenAsync(
         PeerPlan plan, bool messageRequiresTls, DeliveryOptions options, CancellationToken cancellationToken)
     {
-        var mode = messageRequiresTls && plan.Tls != TlsMode.Never ? TlsMode.Required : plan.Tls;
+        var mode = EffectiveMode(plan, messageRequiresTls);
         if (messageRequiresTls && plan.Tls == TlsMode.Never)
             return (null, new SessionFailure(ClientStage.Connect, $"policy {plan.Level} forbids TLS but the message requires TLS (REQUIRETLS)", null,
                 TransportOutcome.Cleartext("policy-none")));
@@ -48,6 +48,10 @@ public static class SessionOpener
         var second = await OpenOnceAsync(plan, mode, first.FallbackReason, options, cancellationToken).ConfigureAwait(false);
         return (second.Session, second.Failure);
     }
+
+    /// <summary>A REQUIRETLS message (RFC 8689) turns every TLS-capable plan into TLS-or-nothing.</summary>
+    internal static TlsMode EffectiveMode(PeerPlan plan, bool messageRequiresTls) =>
+        messageRequiresTls && plan.Tls != TlsMode.Never ? TlsMode.Required : plan.Tls;
 
     private sealed record Opened(EstablishedSession? Session, SessionFailure? Failure, string? FallbackReason);
 

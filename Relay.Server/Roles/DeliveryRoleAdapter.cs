@@ -52,6 +52,9 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
             DefaultPolicy = config.DefaultPolicy,
             Workers = ConfigParsers.Integer("Relay:Delivery:Workers", delivery["Workers"], defaults.Workers, 1, 256),
             ClaimBatch = ConfigParsers.Integer("Relay:Delivery:ClaimBatch", delivery["ClaimBatch"], defaults.ClaimBatch, 1, 10_000),
+            DestinationConcurrency = ConfigParsers.Integer("Relay:Delivery:DestinationConcurrency", delivery["DestinationConcurrency"],
+                defaults.DestinationConcurrency, 1, 1000),
+            SessionIdle = SessionIdle(delivery["SessionIdle"], defaults.SessionIdle),
             Lease = ConfigParsers.Duration("Relay:Delivery:Lease", delivery["Lease"], defaults.Lease),
             FirstRetry = ConfigParsers.Duration("Relay:Delivery:FirstRetry", delivery["FirstRetry"], defaults.FirstRetry),
             MaxRetry = ConfigParsers.Duration("Relay:Delivery:MaxRetry", delivery["MaxRetry"], defaults.MaxRetry),
@@ -60,6 +63,14 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
             DelayWarning = string.IsNullOrWhiteSpace(delivery["DelayWarning"])
                 ? null : ConfigParsers.Duration("Relay:Delivery:DelayWarning", delivery["DelayWarning"], TimeSpan.Zero),
         };
+    }
+
+    /// <summary>0 disables reuse; at most 5 minutes, the idle timeout RFC 5321 §4.5.3.2.7 gives servers (peers drop us then anyway).</summary>
+    private static TimeSpan SessionIdle(string? value, TimeSpan fallback)
+    {
+        var idle = ConfigParsers.Duration("Relay:Delivery:SessionIdle", value, fallback);
+        return idle <= TimeSpan.FromMinutes(5) ? idle
+            : throw new ConfigException("Relay:Delivery:SessionIdle", value, "at most 5m: peers close idle clients after 5 minutes (RFC 5321 4.5.3.2.7)");
     }
 
     private static string FormatRoute(string host, int port) =>

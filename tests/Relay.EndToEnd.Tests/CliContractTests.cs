@@ -54,6 +54,8 @@ public class CliContractTests
     [InlineData("Relay__Tls__Certificate", "/nonexistent/cert.pem", "Relay:Tls")]
     [InlineData("Relay__Delivery__Workers", "many", "Relay:Delivery:Workers")]
     [InlineData("Relay__Delivery__FirstRetry", "soon", "Relay:Delivery:FirstRetry")]
+    [InlineData("Relay__Delivery__DestinationConcurrency", "lots", "Relay:Delivery:DestinationConcurrency")]
+    [InlineData("Relay__Delivery__SessionIdle", "10m", "Relay:Delivery:SessionIdle")]
     [InlineData("Relay__Smtp__BareLineEndings", "sometimes", "Relay:Smtp:BareLineEndings")]
     [InlineData("Relay__Smtp__RecipientLimit", "0", "Relay:Smtp:RecipientLimit")]
     public async Task Bad_configuration_stops_start_up_naming_key_and_value_with_exit_2(string variable, string value, string key)
