@@ -8,20 +8,18 @@ using Relay.Policy.Planning;
 namespace Relay.Server.Cli;
 
 /// <summary>
-/// `relay check DOMAIN [--json]`: what delivery would do for DOMAIN right now — per MX host its address,
-/// the DNSSEC status of MX, address and TLSA lookups, the TLSA records, the policy level in force and the
-/// transport outcome to expect, with why. It runs the same planner as delivery, so an operator can
-/// debug DANE before mail waits in the queue. Exit 1 when no peer can be tried.
+/// `relay check DOMAIN [--no-connect] [--json]`: what delivery would do for DOMAIN right now — per MX host its
+/// address, the DNSSEC status of MX, address and TLSA lookups, the TLSA records, the policy level in force and
+/// the transport outcome to expect, with why. Unless --no-connect, it then opens a session to each peer
+/// address exactly as delivery would (EHLO, STARTTLS, the same certificate judge), reports what the session
+/// really achieved and QUITs without sending mail. Exit 1 when no peer can be tried or none could be reached.
 /// </summary>
 internal static class CheckCommand
 {
     public static Command Build()
     {
         var domain = new Argument<string>("DOMAIN") { Description = "recipient domain (or a hosted domain with a route)" };
-        var noConnect = new Option<bool>("--no-connect")
-        {
-            Description = "plan from DNS and policy only; this version never connects to peers, so the flag is accepted for scripts",
-        };
+        var noConnect = new Option<bool>("--no-connect") { Description = "plan from DNS and policy only; do not contact the peers" };
         var json = new Option<bool>("--json") { Description = "print one JSON document" };
         var command = new Command("check", "show the delivery plan and expected transport security for a domain") { domain, noConnect, json };
         command.SetAction(async (parse, cancellationToken) =>
@@ -36,8 +34,12 @@ internal static class CheckCommand
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(30));
             var plan = await new DeliveryPlanService(resolver, table).PlanAsync(hop, deadline.Token);
-            Console.WriteLine(parse.GetValue(json) ? ToJson(plan) : ToText(plan));
-            return plan.Failure is null && plan.UsablePeers.Any() ? RelayCli.Ok : RelayCli.Negative;
+            var probes = parse.GetValue(noConnect) || plan.Failure is not null
+                ? null
+                : await CheckProbe.RunAsync(config, resolver, name, cancellationToken);
+            Console.WriteLine(parse.GetValue(json) ? ToJson(plan, probes) : ToText(plan, probes));
+            var usable = plan.Failure is null && plan.UsablePeers.Any();
+            return usable && (probes is null || probes.Any(p => p.Error is null)) ? RelayCli.Ok : RelayCli.Negative;
         });
         return command;
     }
@@ -80,7 +82,7 @@ internal static class CheckCommand
         };
     }
 
-    private static string ToJson(DeliveryPlan plan) => JsonSerializer.Serialize(new
+    private static string ToJson(DeliveryPlan plan, IReadOnlyList<ProbeResult>? probes) => JsonSerializer.Serialize(new
     {
         domain = plan.NextHop.Domain,
         route = plan.NextHop.RouteText,
@@ -88,9 +90,15 @@ internal static class CheckCommand
         mxDnssec = plan.Mx.ToWire(),
         failure = plan.Failure is { } f ? new { permanent = f.Permanent, reason = f.Reason } : null,
         peers = plan.Peers.Select(PeerJson).ToArray(),
+        observed = probes?.Select(p => new
+        {
+            name = p.Name, address = p.Address, port = p.Port, transport = p.Transport, how = p.How, reason = p.Reason,
+            tls = p.TlsVersion is null ? null : new { version = p.TlsVersion, cipher = p.TlsCipher, spki = p.Spki },
+            error = p.Error,
+        }).ToArray(),
     }, new JsonSerializerOptions { WriteIndented = true });
 
-    private static string ToText(DeliveryPlan plan)
+    private static string ToText(DeliveryPlan plan, IReadOnlyList<ProbeResult>? probes)
     {
         var lines = new List<string>
         {
@@ -106,6 +114,11 @@ internal static class CheckCommand
             lines.Add($"      level {peer.EffectiveLevel.ToWire()} → expect {expected?.Transport.ToWire() ?? "skipped"}: {expected?.Why ?? peer.Why}" +
                       (expected is null ? "" : $" ({peer.Why})"));
         }
+        foreach (var probe in probes ?? [])
+            lines.Add(probe.Error is { } error
+                ? $"  observed {probe.Name}[{probe.Address}]:{probe.Port}: not reached: {error}"
+                : $"  observed {probe.Name}[{probe.Address}]:{probe.Port}: {probe.Transport} ({probe.How}" +
+                  (probe.Reason is null ? ")" : $"; {probe.Reason})") + (probe.TlsVersion is null ? "" : $" {probe.TlsVersion} {probe.TlsCipher}"));
         return string.Join('\n', lines);
     }
 }

@@ -3,7 +3,11 @@ using Relay.TestKit.Dns;
 
 namespace Relay.EndToEnd.Tests;
 
-/// <summary>`relay check` against the signed DNS world: the same planner delivery uses, shown to the operator.</summary>
+/// <summary>
+/// `relay check --no-connect` against the standard signed DNS world: the same planner delivery uses, shown to the
+/// operator. That world's MX addresses are documentation addresses (192.0.2.x), so these tests must never connect;
+/// the connecting form is tested against real loopback peers in Delivery/CheckProbeTests.
+/// </summary>
 public sealed class CheckCommandTests(DnsWorldFixture fixture) : IClassFixture<DnsWorldFixture>
 {
     private Dictionary<string, string> Env() => new() { ["Relay__Dns__Servers__0"] = fixture.World.Resolver.ToString() };
@@ -11,7 +15,7 @@ public sealed class CheckCommandTests(DnsWorldFixture fixture) : IClassFixture<D
     [Fact]
     public async Task Secure_mx_with_usable_tlsa_expects_verified_by_dane()
     {
-        var (code, stdout, stderr) = await RelayProcess.RunAsync(Env(), "check", StandardDnsWorld.SecureDomain, "--json");
+        var (code, stdout, stderr) = await RelayProcess.RunAsync(Env(), "check", StandardDnsWorld.SecureDomain, "--no-connect", "--json");
 
         Assert.True(code == 0, stderr);
         using var json = JsonDocument.Parse(stdout);
@@ -26,7 +30,7 @@ public sealed class CheckCommandTests(DnsWorldFixture fixture) : IClassFixture<D
     [Fact]
     public async Task Insecure_mx_never_expects_more_than_encrypted_without_tlsa()
     {
-        var (code, stdout, stderr) = await RelayProcess.RunAsync(Env(), "check", StandardDnsWorld.InsecureDomain, "--json");
+        var (code, stdout, stderr) = await RelayProcess.RunAsync(Env(), "check", StandardDnsWorld.InsecureDomain, "--no-connect", "--json");
 
         Assert.True(code == 0, stderr);
         using var json = JsonDocument.Parse(stdout);
@@ -38,7 +42,7 @@ public sealed class CheckCommandTests(DnsWorldFixture fixture) : IClassFixture<D
     [Fact]
     public async Task Nonexistent_domain_is_a_negative_answer_with_exit_1()
     {
-        var (code, stdout, _) = await RelayProcess.RunAsync(Env(), "check", "nothere.secure.example");
+        var (code, stdout, _) = await RelayProcess.RunAsync(Env(), "check", "nothere.secure.example", "--no-connect");
 
         Assert.Equal(1, code);
         Assert.Contains("cannot deliver", stdout);
@@ -47,7 +51,7 @@ public sealed class CheckCommandTests(DnsWorldFixture fixture) : IClassFixture<D
     [Fact]
     public async Task A_domain_that_is_not_a_name_is_bad_input_with_exit_2()
     {
-        var (code, _, stderr) = await RelayProcess.RunAsync(Env(), "check", "exa mple..org");
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env(), "check", "exa mple..org", "--no-connect");
 
         Assert.Equal(2, code);
         Assert.Contains("exa mple..org", stderr);
