@@ -17,7 +17,7 @@ public sealed record PostfixListener(IPAddress Address, int Port, bool StartTls)
 /// </summary>
 public sealed class PostfixPeer : IAsyncDisposable
 {
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CommandTimeout = PostfixDirectory.CommandTimeout;
 
     private PostfixPeer(string directory, IReadOnlyList<PostfixListener> listeners)
     {
@@ -27,7 +27,7 @@ public sealed class PostfixPeer : IAsyncDisposable
 
     public string Directory { get; }
     public IReadOnlyList<PostfixListener> Listeners { get; }
-    public string LogFile => Path.Combine(Directory, "maillog");
+    public string LogFile => PostfixDirectory.LogFile(Directory);
 
     public static bool Available => File.Exists("/usr/sbin/postfix") && File.Exists("/usr/lib/postfix/sbin/smtpd") && Processes.IsRoot;
 
@@ -35,11 +35,7 @@ public sealed class PostfixPeer : IAsyncDisposable
     /// <param name="listeners">One entry per smtpd service: true offers STARTTLS.</param>
     public static async Task<PostfixPeer> StartAsync(X509Certificate2 certificate, params bool[] listeners)
     {
-        var directory = System.IO.Directory.CreateTempSubdirectory("relay-postfix-peer-").FullName;
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "queue"));
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "data"));
-        await Processes.RunAsync("chown", ["postfix", Path.Combine(directory, "data")], CommandTimeout);
+        var directory = await PostfixDirectory.CreateAsync("relay-postfix-peer-");
         var keyFile = Path.Combine(directory, "key.pem");
         var certFile = Path.Combine(directory, "cert.pem");
         using (var key = certificate.GetECDsaPrivateKey() ?? (System.Security.Cryptography.AsymmetricAlgorithm?)certificate.GetRSAPrivateKey())
@@ -48,24 +44,11 @@ public sealed class PostfixPeer : IAsyncDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var bound = listeners.Select(tls => new PostfixListener(Dns.LoopbackAddress.RandomFree(25), 25, tls)).ToList();
-        var main = new List<string>
-        {
-            "compatibility_level = 3.6",
-            $"queue_directory = {directory}/queue",
-            $"data_directory = {directory}/data",
-            "command_directory = /usr/sbin",
-            "daemon_directory = /usr/lib/postfix/sbin",
-            "meta_directory = /etc/postfix",
-            "mail_owner = postfix",
-            "setgid_group = postdrop",
-            "myhostname = postfix-peer.test",
-            "mydomain = test",
-            "myorigin = postfix-peer.test",
+        var main = PostfixDirectory.MainCf(directory, "postfix-peer.test", "test");
+        main.AddRange([
             // Postfix refuses inet_interfaces it cannot find on an interface (127.x.y.z is only routed to lo);
             // the master.cf services name their own addresses, which bind fine.
             "inet_interfaces = loopback-only",
-            "inet_protocols = ipv4",
-            "mydestination =",
             "mynetworks = 127.0.0.0/8",
             "smtpd_relay_restrictions = permit_mynetworks, reject",
             "relay_domains =",
@@ -74,40 +57,17 @@ public sealed class PostfixPeer : IAsyncDisposable
             $"smtpd_tls_chain_files = {keyFile}, {certFile}",
             "smtpd_tls_loglevel = 1",
             "smtpd_tls_received_header = yes",
-            $"maillog_file = {directory}/maillog",
-            $"maillog_file_prefixes = {directory}",
-            "alias_maps =",
-            "alias_database =",
-            "local_recipient_maps =",
             "smtpd_banner = $myhostname ESMTP test peer",
-        };
+        ]);
         await File.WriteAllLinesAsync(Path.Combine(directory, "main.cf"), main);
         var services = bound.Select(l =>
             $"{l.Address}:{l.Port} inet n - n - - smtpd -o smtpd_tls_security_level={(l.StartTls ? "may" : "none")}");
-        await File.WriteAllTextAsync(Path.Combine(directory, "master.cf"), string.Join("\n", services) + "\n" + """
-            pickup    unix  n       -       n       1       1       pickup
-            cleanup   unix  n       -       n       -       0       cleanup
-            qmgr      unix  n       -       n       300     1       qmgr
-            tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-            rewrite   unix  -       -       n       -       -       trivial-rewrite
-            bounce    unix  -       -       n       -       0       bounce
-            defer     unix  -       -       n       -       0       bounce
-            trace     unix  -       -       n       -       0       bounce
-            verify    unix  -       -       n       -       1       verify
-            flush     unix  n       -       n       1000?   0       flush
-            proxymap  unix  -       -       n       -       -       proxymap
-            showq     unix  n       -       n       -       -       showq
-            error     unix  -       -       n       -       -       error
-            retry     unix  -       -       n       -       -       error
-            discard   unix  -       -       n       -       -       discard
-            anvil     unix  -       -       n       -       1       anvil
-            scache    unix  -       -       n       -       1       scache
-            postlog   unix-dgram n  -       n       -       1       postlogd
-            """.Replace("\n            ", "\n").TrimStart() + "\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "master.cf"),
+            string.Join("\n", services) + "\n" + PostfixDirectory.MasterServices(smtpClient: false));
         var peer = new PostfixPeer(directory, bound);
         try
         {
-            await Processes.RunAsync("/usr/sbin/postfix", ["-c", directory, "start"], CommandTimeout);
+            await PostfixDirectory.StartAsync(directory);
             await peer.WaitForListenersAsync();
         }
         catch (Exception e)
@@ -143,7 +103,7 @@ public sealed class PostfixPeer : IAsyncDisposable
         }
     }
 
-    public string Log() => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+    public string Log() => PostfixDirectory.ReadLog(Directory);
 
     /// <summary>Waits until the log has a line containing every one of <paramref name="parts"/>; returns it.</summary>
     public async Task<string> WaitForLogLineAsync(TimeSpan timeout, params string[] parts)
@@ -159,12 +119,5 @@ public sealed class PostfixPeer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try { await Processes.RunAsync("/usr/sbin/postfix", ["-c", Directory, "stop"], CommandTimeout); }
-        catch (Exception) { /* not running: nothing to stop */ }
-        try { System.IO.Directory.Delete(Directory, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    public async ValueTask DisposeAsync() => await PostfixDirectory.StopAndDeleteAsync(Directory);
 }
