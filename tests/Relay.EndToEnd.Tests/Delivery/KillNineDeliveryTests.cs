@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
-using Relay.TestKit.Dns;
-using Relay.TestKit.Smtp.Peers;
 using Xunit.Abstractions;
 
 namespace Relay.EndToEnd.Tests.Delivery;
@@ -12,7 +9,7 @@ namespace Relay.EndToEnd.Tests.Delivery;
 /// arrives twice (the unavoidable RFC 1047 window).
 /// </summary>
 [Collection(DeliveryCollection.Name)]
-public sealed partial class KillNineDeliveryTests(ITestOutputHelper output)
+public sealed class KillNineDeliveryTests(ITestOutputHelper output)
 {
     // The successor's whole session (at most Count × SlowDot) stays well inside one lease: a session that outlives its
     // lease is a different scenario (LeaseOverrunDeliveryTests).
@@ -24,25 +21,8 @@ public sealed partial class KillNineDeliveryTests(ITestOutputHelper output)
     public async Task Recipients_of_a_killed_delivery_process_are_delivered_after_the_lease_with_at_most_the_in_flight_one_twice()
     {
         // A slow peer: every end-of-data reply takes a while, so a session is always mid-transaction when the kill lands.
-        // The peer keeps the message even when the client is gone before the reply, as a real MTA would.
-        await using var peer = ScriptedSmtpPeer.Start(new PeerScript
-        {
-            Name = "slow.e2e.test", OfferStartTls = false,
-            DataReply = _ => { Thread.Sleep(SlowDot); return "250 2.0.0 queued slowly"; },
-        }, LoopbackAddress.Random());
-        await using var queue = await DeliveryQueue.CreateAsync("e2e_dlv_kill");
-        var env = new Dictionary<string, string>
-        {
-            ["Relay__Database"] = queue.ConnectionString,
-            ["Relay__Hostname"] = "relay.e2e.test",
-            ["Relay__DataDirectory"] = Directory.CreateTempSubdirectory("relay-e2e-kill-").FullName,
-            ["Relay__Routes__slow.e2e.test"] = peer.Route,
-            ["Relay__Delivery__Lease"] = $"{Lease.TotalSeconds}s",
-        };
-        var run = Guid.NewGuid().ToString("N")[..8];
-        for (var i = 0; i < Count; i++)
-            await queue.EnqueueAsync($"k9@{DeliveryWorldFixture.SenderDomain}", [$"user{i}@slow.e2e.test"],
-                $"Subject: k9 {i}\r\nMessage-ID: <{Marker(run, i)}@sender.e2e.test>\r\n\r\nmessage {i}\r\n");
+        await using var scenario = await SlowPeerScenario.StartAsync("kill", SlowDot, Count, ("Relay__Delivery__Lease", $"{Lease.TotalSeconds}s"));
+        var (peer, queue, env) = (scenario.Peer, scenario.Queue, scenario.Env);
 
         var victim = RelayProcess.Start(env, "serve", "--roles", "delivery");
         int receivedAtKill;
@@ -62,7 +42,7 @@ public sealed partial class KillNineDeliveryTests(ITestOutputHelper output)
         {
             await victim.DisposeAsync();
         }
-        var undelivered = await queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'");
+        var undelivered = await scenario.UndeliveredAsync();
         output.WriteLine($"killed with {receivedAtKill} received at the peer, {undelivered} recipients not yet delivered; lease ends {leaseEnds:O}");
         Assert.True(undelivered > 0, "the kill came too late to test anything");
         Assert.True(leaseEnds > DateTimeOffset.UtcNow, "the lease had expired before the restart: the scenario did not test leases");
@@ -78,19 +58,17 @@ public sealed partial class KillNineDeliveryTests(ITestOutputHelper output)
         }
 
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(40) && await queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'") > 0)
+        while (clock.Elapsed < TimeSpan.FromSeconds(40) && await scenario.UndeliveredAsync() > 0)
             await Task.Delay(200);
-        Assert.True(await queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'") == 0,
+        Assert.True(await scenario.UndeliveredAsync() == 0,
             $"not everything was delivered after the lease:\n{successor.Output}");
 
-        var markers = peer.Messages.Select(m => MessageId().Match(m.Text).Groups[1].Value).ToList();
-        Assert.Equal(Enumerable.Range(0, Count).Select(i => Marker(run, i)).Order(), markers.Distinct().Order());
+        var markers = scenario.Delivered;
+        Assert.Equal(scenario.AllMarkers.Order(), markers.Distinct().Order());
         var twice = markers.GroupBy(m => m).Where(g => g.Count() > 1).ToList();
         output.WriteLine($"duplicated at the peer: {string.Join(", ", twice.Select(g => $"{g.Key}×{g.Count()}"))}");
         Assert.True(twice.Count <= 1 && twice.All(g => g.Count() == 2), $"more than the in-flight transaction was duplicated: {string.Join(", ", twice.Select(g => g.Key))}");
     }
-
-    private static string Marker(string run, int i) => $"k9-{run}-{i:D2}";
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
     {
@@ -101,7 +79,4 @@ public sealed partial class KillNineDeliveryTests(ITestOutputHelper output)
             await Task.Delay(20);
         }
     }
-
-    [GeneratedRegex(@"Message-ID: <(k9-[0-9a-f]{8}-\d{2})@")]
-    private static partial Regex MessageId();
 }
