@@ -29,7 +29,8 @@ printf '%-8s %8s %8s %8s %10s\n' server messages seconds msg/s delivered
 
 # Enqueue through the relay's own SMTP listener (16 sessions), then stop the listener.
 relay_port=$(bench_free_port)
-bench_start_relay smtp "$bench_work/relay-smtp.log" Relay__Smtp__Listen__0="127.0.0.1:$relay_port" Relay__Domains__0=bench.test
+bench_start_relay smtp "$bench_work/relay-smtp.log" Relay__Smtp__Listen__0="127.0.0.1:$relay_port" Relay__Domains__0=bench.test \
+  Relay__Smtp__ConnectionLimitPerClient=1000 # one client address; see inbound.sh
 bench_wait_port "$relay_port" "relay"
 bench_smtp_source "$relay_port" 16 "$messages" "$bench_work/smtp-source.log" || bench_die "smtp-source against relay failed"
 bench_stop_pid "$relay_pid"

@@ -17,7 +17,7 @@ bench_die() { bench_say "$*"; exit 1; }
 bench_lock() {
   [ -n "${RELAY_BENCH_LOCKED:-}" ] && return 0
   local lock=${RELAY_BENCH_LOCK:-/tmp/relay-build.lock} wait=${RELAY_BENCH_LOCK_WAIT:-900}
-  bench_say "waiting for $lock (at most ${wait}s)"
+  flock -n "$lock" true 2>/dev/null || bench_say "waiting for $lock (at most ${wait}s)"
   RELAY_BENCH_LOCKED=1 exec flock -w "$wait" -E 75 "$lock" bash "$0" "$@"
 }
 
@@ -193,7 +193,9 @@ bench_now() { date +%s.%N; }
 bench_rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { s = b - a; printf "%.2f %.0f", s, (s > 0 ? n / s : 0) }'; }
 
 # smtp-source: one SMTP session per message (as the internet connects), 4 KiB bodies, bounded in time.
+# SOURCE_FLAGS adds smtp-source options, e.g. SOURCE_FLAGS=-d (many messages per session).
 bench_smtp_source() { # PORT SESSIONS MESSAGES LOG
-  timeout "${RELAY_BENCH_RUN_TIMEOUT:-120}" smtp-source -l "${RELAY_BENCH_SIZE:-4096}" -m "$3" -s "$2" \
+  # shellcheck disable=SC2086 # SOURCE_FLAGS is a list of options
+  timeout --foreground "${RELAY_BENCH_RUN_TIMEOUT:-120}" smtp-source ${SOURCE_FLAGS:-} -l "${RELAY_BENCH_SIZE:-4096}" -m "$3" -s "$2" \
     -f from@bench.test -t to@bench.test -M client.bench.test "127.0.0.1:$1" >>"$4" 2>&1
 }
