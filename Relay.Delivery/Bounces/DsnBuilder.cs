@@ -11,7 +11,7 @@ public sealed record DsnRecipient(string Address, string? OriginalRecipient, str
 /// Builds an RFC 3464 delivery status notification: multipart/report with a human part, a
 /// message/delivery-status part (Reporting-MTA, Original-Envelope-Id, Arrival-Date, then per recipient
 /// Final-Recipient, Action, Status, Remote-MTA, Diagnostic-Code) and the original message, or only its
-/// headers when RET=HDRS or it is larger than the limit (RFC 3461 §4.3).
+/// headers when RET=HDRS, the message demanded REQUIRETLS, or it is larger than the limit (RFC 3461 §4.3).
 /// </summary>
 public static class DsnBuilder
 {
@@ -70,7 +70,9 @@ public static class DsnBuilder
         }
         Line("");
 
-        var headersOnly = original.DsnRet == "HDRS" || original.Body.Length > maxReturnedBytes;
+        // A REQUIRETLS message is reported as if RET=HDRS (RFC 8689 §5): the DSN itself is not sent under REQUIRETLS,
+        // so the body its sender wanted kept off unauthenticated links must not ride along in it.
+        var headersOnly = original.DsnRet == "HDRS" || original.RequireTls || original.Body.Length > maxReturnedBytes;
         Line($"--{boundary}");
         Line(headersOnly ? "Content-Description: Undelivered Message Headers" : "Content-Description: Undelivered Message");
         Line(headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822");

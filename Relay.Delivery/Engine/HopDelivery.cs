@@ -13,6 +13,12 @@ namespace Relay.Delivery.Engine;
 /// recorded the moment it ends so a crash duplicates at most the transaction in flight. A peer that
 /// fails before MAIL (refused, 5xx greeting, TLS demanded but impossible) passes the messages on to
 /// the next peer; when none is left they are deferred with every peer's reason.
+/// REQUIRETLS (RFC 8689 §4.2.1, §5): a session that is not <c>verified</c> or whose peer did not announce
+/// REQUIRETLS after STARTTLS gets QUIT and no MAIL, and the next peer is tried. When every peer tried was
+/// reached and refused only for that reason, the message bounces with 5.7.30 and a DSN; any other failure
+/// (unreachable, 4xx/5xx greeting, TLS that could not be established, a STARTTLS that is missing, which an
+/// attacker can strip) defers as for every message, because only a completed TLS session gives evidence that
+/// retrying cannot change.
 /// </summary>
 public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner, DeliveryOptions options, ILogger logger)
 {
@@ -71,6 +77,9 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
     {
         var sessionToken = keeper.Token;
         var failures = new List<string>();
+        // REQUIRETLS bookkeeping: peers reached over TLS but refused by RequireTlsGate, peers that failed any other
+        // way, and peers that carried mail. Only refusals and nothing else make the §5 non-delivery report due.
+        int requireTlsRefusals = 0, otherFailures = 0, acceptedPeers = 0;
         PeerPlan? lastPeer = null;
         SessionFailure? lastFailure = null;
         var lastStarted = DateTimeOffset.UtcNow;
@@ -100,6 +109,7 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                     var (opened, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, sessionToken).ConfigureAwait(false);
                     if (failure is not null)
                     {
+                        otherFailures++;
                         lastPeer = peer;
                         lastFailure = failure;
                         lastStarted = started;
@@ -119,6 +129,28 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                         peer.Peer.Address, session.Transport.Transport);
                 }
 
+                if (requireTls && RequireTlsGate.Refusal(session) is { } refusal)
+                {
+                    // RFC 8689 §4.2.1: QUIT without MAIL and try the next peer. The session is not parked: its key
+                    // carries the REQUIRETLS demand, which it will never meet (ordinary mail has sessions of its own).
+                    requireTlsRefusals++;
+                    lastPeer = session.Plan;
+                    lastFailure = new SessionFailure(ClientStage.Ehlo, refusal, null, session.Transport);
+                    lastStarted = started;
+                    failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {refusal}");
+                    logger.LogInformation("{NextHop}: {Peer}[{Address}] not used for REQUIRETLS mail: {Reason}", plan.NextHop, peer.Peer.Name,
+                        peer.Peer.Address, refusal);
+                    var transport = session.Transport with { Reason = session.Transport.Reason is { } why ? $"{refusal}; {why}" : refusal };
+                    await database.Attempts.RecordPassedOnAsync(Attempt(plan, session.Plan, started, ClientStage.Ehlo, refusal, transport),
+                        pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(), refusal, cancellationToken).ConfigureAwait(false);
+                    try { await session.Client.QuitAsync(CancellationToken.None).ConfigureAwait(false); }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    session = null;
+                    continue;
+                }
+
+                if (requireTls) acceptedPeers++;
                 clean = true;
                 while (pending.Count > 0 && clean && !sessionToken.IsCancellationRequested)
                 {
@@ -144,6 +176,11 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         if (pending.Count == 0) return;
         // A lost lease: these recipients belong to whoever holds them now; record nothing in their name.
         if (sessionToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested) return;
+        if (requireTls && requireTlsRefusals > 0 && otherFailures == 0 && acceptedPeers == 0 && !sessionToken.IsCancellationRequested)
+        {
+            await BounceRequireTlsAsync(keeper, plan, pending, string.Join("; ", failures), lastPeer, lastStarted, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         // Every peer failed (or none was left): defer, with each peer's reason for the operator.
         var summary = failures.Count == 0 ? "no peer could be tried" : string.Join("; ", failures);
         var status = lastFailure?.Status ?? "4.4.1";
@@ -154,6 +191,24 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
             var attempt = new AttemptRecord(plan.NextHop, null, null, null, lastStarted, DateTimeOffset.UtcNow - lastStarted,
                 lastFailure?.Stage ?? ClientStage.Connect, summary, plan.Level, "cleartext", "none",
                 failures.Count == 0 ? "not-sent: no peer could be tried" : "not-sent: every peer failed");
+            await FinishAsync(keeper, p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// RFC 8689 §4.2.1 and §5: every peer was reached and none can take REQUIRETLS mail, so the message must not be
+    /// sent and the sender gets a non-delivery report (5.7.30, "REQUIRETLS support required") now, not after days.
+    /// </summary>
+    private async Task BounceRequireTlsAsync(LeaseKeeper keeper, DeliveryPlan plan, List<Pending> pending, string summary, PeerPlan? lastPeer,
+        DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var reply = $"550 5.7.30 REQUIRETLS support required: {summary}";
+        foreach (var p in pending)
+        {
+            var verdicts = p.Recipients.Select(r => new RecipientVerdict(r, RecipientResult.Bounced, reply, "5.7.30")).ToList();
+            // Each peer's refusal is already recorded with its real transport; this row only carries the bounce (nothing sent).
+            var attempt = new AttemptRecord(plan.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, ClientStage.Ehlo, reply,
+                plan.Level, "cleartext", "none", "not-sent: no peer satisfies REQUIRETLS");
             await FinishAsync(keeper, p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -28,8 +28,10 @@ public sealed record SessionKey(
 
     /// <summary>
     /// Defence in depth behind key equality: a cleartext session only ever serves an opportunistic (or `none`)
-    /// plan and a message that does not demand TLS.
+    /// plan and a message that does not demand TLS; a REQUIRETLS key takes only a session that passes
+    /// <see cref="RequireTlsGate"/> (verified and REQUIRETLS announced after STARTTLS).
     /// </summary>
     public bool Admits(EstablishedSession session) =>
-        session.Transport.Transport != "cleartext" || ((Tls is TlsMode.Opportunistic or TlsMode.Never) && !RequireTls);
+        (session.Transport.Transport != "cleartext" || ((Tls is TlsMode.Opportunistic or TlsMode.Never) && !RequireTls))
+        && (!RequireTls || RequireTlsGate.Refusal(session) is null);
 }

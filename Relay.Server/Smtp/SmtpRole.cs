@@ -107,6 +107,7 @@ public sealed class SmtpRole : IAsyncDisposable
         socket.NoDelay = true;
         var connection = new SmtpConnection(socket, new NetworkStream(socket, ownsSocket: false));
         var admitted = Admit(address, out var refusal);
+        SmtpSession? session = null;
         try
         {
             if (!admitted)
@@ -120,7 +121,7 @@ public sealed class SmtpRole : IAsyncDisposable
                 }
                 return;
             }
-            var session = new SmtpSession(_options, _db, _logger, connection, kind, _access, _tls!, address, _stopAccepting.Token, _stopSessions.Token);
+            session = new SmtpSession(_options, _db, _logger, connection, kind, _access, _tls!, address, _stopAccepting.Token, _stopSessions.Token);
             await session.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e)
@@ -134,6 +135,8 @@ public sealed class SmtpRole : IAsyncDisposable
             try { socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
             await connection.DisposeAsync().ConfigureAwait(false);
         }
+        if (session is not null)
+            await session.RecordEndAsync().ConfigureAwait(false);
     }
 
     private bool Admit(IPAddress address, out SmtpReply? refusal)

@@ -65,11 +65,15 @@ internal sealed partial class SmtpSession
 
     private SessionFacts Facts => new(TlsOffered: true, TlsActive, AuthOffered, _authUser is not null, AuthRequired: _kind != ListenerKind.Smtp);
 
+    private Task<long?>? _sessionId;
+    private string _endReason = "quit";
+
+    /// <summary>Runs the protocol until the client leaves or the session is ended; <see cref="RecordEndAsync"/> then writes the record.</summary>
     public async Task RunAsync()
     {
         var endReason = "quit";
         // Recorded in the background: a slow or absent database must not delay the greeting (mail then gets 451 at end of data).
-        var sessionId = RecordStartAsync();
+        _sessionId = RecordStartAsync();
         try
         {
             if (_kind == ListenerKind.ImplicitTls && !await HandshakeAsync().ConfigureAwait(false)) { endReason = "tls-handshake-failed"; return; }
@@ -107,16 +111,23 @@ internal sealed partial class SmtpSession
         }
         finally
         {
-            if (await sessionId.ConfigureAwait(false) is long id)
-            {
-                try
-                {
-                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    await _db.Sessions.EndAsync(id, _helo, _security, _authUser, _messages, endReason, cts.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) { _logger.LogWarning(e, "smtp: could not record session end for {Client}", _client); }
-            }
+            _endReason = endReason;
         }
+    }
+
+    /// <summary>
+    /// Writes the session's final record. Called by the listener after the connection is closed and its
+    /// per-client slot released, so bookkeeping never holds a client's slot or delays its next connection.
+    /// </summary>
+    public async Task RecordEndAsync()
+    {
+        if (_sessionId is null || await _sessionId.ConfigureAwait(false) is not long id) return;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _db.Sessions.EndAsync(id, _helo, _security, _authUser, _messages, _endReason, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) { _logger.LogWarning(e, "smtp: could not record session end for {Client}", _client); }
     }
 
     private async Task<long?> RecordStartAsync()

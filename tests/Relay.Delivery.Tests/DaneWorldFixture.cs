@@ -11,7 +11,9 @@ namespace Relay.Delivery.Tests;
 /// A signed DNS world (nsd + validating unbound) whose MX hosts are scripted peers on random 127.x.y.z
 /// addresses at port 25, with TLSA records made from certificates generated here:
 /// dane.test (signed): ee → DANE-EE match; ta → DANE-TA on an intermediate the peer sends; mismatch → wrong TLSA; stripped → TLSA but
-/// no STARTTLS; servfail → MX 10 with a broken TLSA signature, MX 20 fine; unusable → only PKIX-TA TLSA.
+/// no STARTTLS; servfail → MX 10 with a broken TLSA signature, MX 20 fine; unusable → only PKIX-TA TLSA;
+/// requiretls → DANE-EE match on a peer that announces REQUIRETLS after STARTTLS; deadfirst → MX 10 on an address
+/// where nothing listens, MX 20 the ee host (verified, no REQUIRETLS).
 /// plain.test (unsigned): trusted → MX into dane.test's ee host; selfsigned → no TLSA; nullmx → null MX.
 /// broken.test (signed): its MX RRSIG is corrupt → SERVFAIL on MX.
 /// </summary>
@@ -39,6 +41,7 @@ public sealed class DaneWorldFixture : IAsyncLifetime
             ["mx-ok"] = new() { Name = "mx-ok.dane.test" },
             ["mx-un"] = new() { Name = "mx-un.dane.test" },
             ["mx-ss"] = new() { Name = "mx-ss.plain.test" },
+            ["mx-rt"] = new() { Name = "mx-rt.dane.test", OfferRequireTls = true },
         };
         foreach (var (key, script) in specs)
             Peers[key] = StartOnPort25(script);
@@ -53,6 +56,8 @@ public sealed class DaneWorldFixture : IAsyncLifetime
             "stripped MX 10 mx-st", $"mx-st A {A("mx-st")}", $"_25._tcp.mx-st TLSA 3 1 1 {Spki(Peers["mx-ee"].Certificate)}",
             "servfail MX 10 mx-sf", "servfail MX 20 mx-ok", $"mx-sf A {A("mx-sf")}", $"mx-ok A {A("mx-ok")}",
             $"_25._tcp.mx-sf TLSA 3 1 1 {Spki(Peers["mx-sf"].Certificate)}",
+            "deadfirst MX 10 mx-dead", "deadfirst MX 20 mx-ee", $"mx-dead A {LoopbackAddress.RandomFree(25)}",
+            "requiretls MX 10 mx-rt", $"mx-rt A {A("mx-rt")}", $"_25._tcp.mx-rt TLSA 3 1 1 {Spki(Peers["mx-rt"].Certificate)}",
             "unusable MX 10 mx-un", $"mx-un A {A("mx-un")}", $"_25._tcp.mx-un TLSA 0 1 1 {Spki(Peers["mx-un"].Certificate)}")
             .CorruptSignature("_25._tcp.mx-sf", "TLSA");
         b.Zone("plain.test", signed: false).Add(

@@ -43,7 +43,7 @@ public class SessionKeyTests
     }
 
     [Fact]
-    public async Task A_cleartext_session_is_admitted_only_by_an_opportunistic_key_without_REQUIRETLS()
+    public async Task A_cleartext_session_is_admitted_only_by_an_opportunistic_key_and_a_REQUIRETLS_key_admits_no_unverified_session()
     {
         await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false });
         await using var client = await SmtpClientSession.ConnectAsync(peer.EndPoint, new SmtpClientTimeouts(), CancellationToken.None);
@@ -54,6 +54,10 @@ public class SessionKeyTests
         Assert.False(SessionKey.For("example.test", Plan(), true).Admits(cleartext));
         Assert.False(SessionKey.For("example.test", Plan(level: "encrypt", tls: TlsMode.Required), false).Admits(cleartext));
         Assert.True(SessionKey.For("example.test", Plan(level: "encrypt", tls: TlsMode.Required), false).Admits(encrypted));
-        Assert.True(SessionKey.For("example.test", Plan(), true).Admits(encrypted));
+        // RFC 8689 §4.2.1: TLS alone is not enough for REQUIRETLS; the session must be verified and the peer must announce it.
+        Assert.False(SessionKey.For("example.test", Plan(), true).Admits(encrypted));
+        var verifiedWithoutTls = new EstablishedSession(client, Plan(), new TransportOutcome("verified", "dane-ee", null, null));
+        Assert.False(SessionKey.For("example.test", Plan(), true).Admits(verifiedWithoutTls));
+        Assert.True(SessionKey.For("example.test", Plan(), false).Admits(verifiedWithoutTls));
     }
 }

@@ -15,6 +15,8 @@ public sealed record PeerScript
     public bool EightBitMime { get; init; } = true;
     public bool AcceptEhlo { get; init; } = true;
     public long? Size { get; init; }
+    /// <summary>Announce REQUIRETLS (RFC 8689) in the EHLO reply after STARTTLS, and only there.</summary>
+    public bool OfferRequireTls { get; init; }
     /// <summary>Certificate for STARTTLS; a self-signed one for <see cref="Name"/> when null.</summary>
     public X509Certificate2? Certificate { get; init; }
     /// <summary>Intermediates/CA sent after the leaf in the handshake (for DANE-TA).</summary>

@@ -114,6 +114,7 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
                     if (Script.EightBitMime) ehlo.Add("8BITMIME");
                     if (Script.Size is { } size) ehlo.Add($"SIZE {size}");
                     if (Script.OfferStartTls && !tls) ehlo.Add("STARTTLS");
+                    if (Script.OfferRequireTls && tls) ehlo.Add("REQUIRETLS");
                     ehlo.Add("ENHANCEDSTATUSCODES");
                     for (var i = 0; i < ehlo.Count; i++)
                         await Send($"250{(i == ehlo.Count - 1 ? ' ' : '-')}{ehlo[i]}");
