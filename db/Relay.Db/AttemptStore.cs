@@ -74,16 +74,9 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         p.AddWithValue("stage", a.Stage);
         AddText(p, "reply", a.Reply);
         p.AddWithValue("policy_level", a.PolicyLevel);
-        p.AddWithValue("transport", a.Transport);
-        p.AddWithValue("how", a.How);
-        AddText(p, "reason", a.Reason);
-        AddText(p, "tls_version", a.TlsVersion);
-        AddText(p, "tls_cipher", a.TlsCipher);
-        AddText(p, "spki", a.PeerSpkiSha256);
+        AddOutcome(p, a);
         AddText(p, "subject", a.PeerCertSubject);
         AddText(p, "chain", a.PeerCertChain);
-        p.AddWithValue("tlsa", (a.TlsaRecords ?? []).ToArray());
-        AddText(p, "tlsa_status", a.TlsaStatus);
         AddText(p, "mx_dnssec", a.MxDnssec);
         AddText(p, "address_dnssec", a.AddressDnssec);
         p.AddWithValue("network", a.Network);
@@ -160,6 +153,14 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         p.AddWithValue("next_hop", a.NextHop);
         p.AddWithValue("name", a.PeerName!);
         p.AddWithValue("address", a.PeerAddress!);
+        AddOutcome(p, a);
+        p.AddWithValue("order", TransportOrder);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The outcome columns the attempt row and the peer row share, under the same parameter names.</summary>
+    private static void AddOutcome(NpgsqlParameterCollection p, AttemptRecord a)
+    {
         p.AddWithValue("transport", a.Transport);
         p.AddWithValue("how", a.How);
         AddText(p, "reason", a.Reason);
@@ -168,8 +169,6 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         AddText(p, "spki", a.PeerSpkiSha256);
         AddText(p, "tlsa_status", a.TlsaStatus);
         p.AddWithValue("tlsa", (a.TlsaRecords ?? []).ToArray());
-        p.AddWithValue("order", TransportOrder);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Weakest first, as DESIGN.md § Security vocabulary orders them.</summary>
