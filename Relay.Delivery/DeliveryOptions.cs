@@ -1,3 +1,6 @@
+using System.Net;
+using Relay.Policy;
+using Relay.Policy.Planning;
 using Relay.Smtp.Client;
 
 namespace Relay.Delivery;
@@ -11,14 +14,14 @@ public sealed record DeliveryOptions
     /// <summary>Remote SMTP port for MX peers (Relay:Delivery:Port); routes carry their own.</summary>
     public int Port { get; init; } = 25;
 
-    /// <summary>Resolvers, trusted for the AD bit (Relay:Dns:Servers), "ADDR[:PORT]".</summary>
-    public IReadOnlyList<string> DnsServers { get; init; } = [];
+    /// <summary>Resolvers, trusted for the AD bit (Relay:Dns:Servers).</summary>
+    public IReadOnlyList<IPEndPoint> DnsServers { get; init; } = [];
 
-    /// <summary>Hosted domain → "host:port" or "[address]:port" (Relay:Routes:&lt;domain&gt;).</summary>
-    public IReadOnlyDictionary<string, string> Routes { get; init; } = new Dictionary<string, string>();
+    /// <summary>Hosted domain → its configured next hop (Relay:Routes:&lt;domain&gt;), keyed case-insensitively.</summary>
+    public IReadOnlyDictionary<string, NextHop> Routes { get; init; } = new Dictionary<string, NextHop>();
 
     /// <summary>Default policy level for destinations without an explicit one (Relay:Policy:Default).</summary>
-    public string DefaultPolicy { get; init; } = "dane";
+    public PolicyLevel DefaultPolicy { get; init; } = PolicyLevel.Dane;
 
     /// <summary>Next hops delivered at the same time by this process.</summary>
     public int Workers { get; init; } = 4;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Delivery.Engine;
 using Relay.Delivery.Planning;
-using Relay.Delivery.Routing;
 using Relay.Dns;
 
 namespace Relay.Delivery;
@@ -22,21 +21,13 @@ public sealed class DeliveryRole
     private readonly ILogger logger;
     private readonly HopDelivery hops;
 
-    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger)
-        : this(options, database, logger, dns: null, planner: null)
-    {
-    }
-
     /// <param name="dns">Resolver to use; by default one over <see cref="DeliveryOptions.DnsServers"/> (none → routes only).</param>
-    /// <param name="planner">Planner to use; by default Relay.Policy's planner through <see cref="PolicyPlanner"/>.</param>
-    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger, IDnsResolver? dns, IDeliveryPlanner? planner)
+    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger, IDnsResolver? dns = null)
     {
         this.options = options;
         this.database = database;
         this.logger = logger;
-        dns ??= CreateResolver(options);
-        planner ??= new PolicyPlanner(dns, database, options);
-        hops = new HopDelivery(database, planner, options, logger);
+        hops = new HopDelivery(database, new HopPlanner(dns ?? CreateResolver(options), database, options), options, logger);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -160,11 +151,6 @@ public sealed class DeliveryRole
         catch (OperationCanceledException) { }
     }
 
-    private static IDnsResolver? CreateResolver(DeliveryOptions options)
-    {
-        var servers = new List<DnsServer>();
-        foreach (var text in options.DnsServers)
-            if (DnsServer.TryParse(text, trusted: true, out var server)) servers.Add(server!);
-        return servers.Count == 0 ? null : new DnsResolver(servers);
-    }
+    private static IDnsResolver? CreateResolver(DeliveryOptions options) =>
+        options.DnsServers.Count == 0 ? null : new DnsResolver(options.DnsServers.Select(e => new DnsServer(e, Trusted: true)).ToList());
 }

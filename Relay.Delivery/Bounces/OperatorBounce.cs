@@ -16,7 +16,7 @@ public static class OperatorBounce
     public static async Task<OperatorBounceResult?> BounceAsync(RelayDatabase database, string reportingMta, string queueId,
         CancellationToken cancellationToken)
     {
-        var detail = await database.Reads.GetMessageAsync(queueId, cancellationToken).ConfigureAwait(false);
+        var detail = await database.QueueReader.GetMessageAsync(queueId, cancellationToken).ConfigureAwait(false);
         var message = await database.Queue.LoadMessageAsync(queueId, cancellationToken).ConfigureAwait(false);
         if (detail is null || message is null) return null;
         var waiting = detail.Recipients.Where(r => r.State is "queued" or "deferred" or "held").ToList();

@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Delivery.Bounces;
 using Relay.Delivery.Planning;
+using Relay.Delivery.Recording;
 using Relay.Delivery.Sessions;
+using Relay.Policy.Classification;
 using Relay.Smtp.Client;
 
 namespace Relay.Delivery.Engine;
@@ -12,7 +14,8 @@ namespace Relay.Delivery.Engine;
 /// <see cref="DeliveryOptions.MaxAddressesPerAttempt"/>), several messages per session, each transaction
 /// recorded the moment it ends so a crash duplicates at most the transaction in flight. A peer that
 /// fails before MAIL (refused, 5xx greeting, TLS demanded but impossible) passes the messages on to
-/// the next peer; when none is left they are deferred with every peer's reason.
+/// the next peer; when none is left they are deferred with every peer's reason. Sessions collect facts; every
+/// outcome (transport or nothing sent, each recipient's fate) is Relay.Policy's <see cref="OutcomeClassifier"/>'s.
 /// REQUIRETLS (RFC 8689 §4.2.1, §5): a session that is not <c>verified</c> or whose peer did not announce
 /// REQUIRETLS after STARTTLS gets QUIT and no MAIL, and the next peer is tried. When every peer tried was
 /// reached and refused only for that reason, the message bounces with 5.7.30 and a DSN; any other failure
@@ -20,16 +23,20 @@ namespace Relay.Delivery.Engine;
 /// attacker can strip) defers as for every message, because only a completed TLS session gives evidence that
 /// retrying cannot change.
 /// </summary>
-public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner, DeliveryOptions options, ILogger logger)
+public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, DeliveryOptions options, ILogger logger)
 {
     private readonly RetrySchedule retry = new(options);
     private readonly BounceSender bounces = new(database, options);
     private readonly SessionPool sessions = new(options, logger);
+    private readonly PeerAuthenticator authenticator = new();
 
     /// <summary>Closes the sessions parked for reuse (QUIT); call when no batch runs any more.</summary>
     public Task CloseIdleSessionsAsync() => sessions.CloseIdleAsync();
 
-    private sealed record Pending(QueuedMessage Message, IReadOnlyList<ClaimedRecipient> Recipients);
+    private sealed record Pending(QueuedMessage Message, IReadOnlyList<ClaimedRecipient> Recipients)
+    {
+        public IEnumerable<string> Addresses => Recipients.Select(r => r.Address);
+    }
 
     public async Task DeliverAsync(NextHopBatch batch, CancellationToken cancellationToken)
     {
@@ -52,27 +59,24 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         if (pending.Count == 0) return;
 
         var started = DateTimeOffset.UtcNow;
-        var plan = await planner.PlanAsync(batch.NextHop, keeper.Token).ConfigureAwait(false);
-        if (plan.Failure is { } failure)
+        var hop = await planner.PlanAsync(batch.NextHop, keeper.Token).ConfigureAwait(false);
+        if (hop.Plan.Failure is { } failure)
         {
-            var reply = $"{failure.Status} {failure.Reason}";
             foreach (var p in pending)
             {
-                var verdicts = p.Recipients.Select(r => new RecipientVerdict(r,
-                    failure.Permanent ? RecipientResult.Bounced : RecipientResult.Deferred, reply, failure.Status)).ToList();
-                var attempt = new AttemptRecord(batch.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, ClientStage.Dns,
-                    reply, plan.Level, "cleartext", "none", "no-peer: " + failure.Reason, MxDnssec: failure.MxDnssec);
-                await FinishAsync(keeper, p.Message, attempt, verdicts, remoteMta: null, cancellationToken).ConfigureAwait(false);
+                var outcome = HopOutcomes.ForPlanFailure(failure, p.Addresses);
+                var row = AttemptRows.ForHop(hop, started, ClientStage.Dns, $"{failure.Status} {failure.Reason}", outcome);
+                await FinishAsync(keeper, p, row, outcome, remoteMta: null, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
 
         // REQUIRETLS messages (RFC 8689) travel in their own sessions, where no cleartext fallback exists.
         foreach (var group in pending.GroupBy(p => p.Message.RequireTls))
-            await DeliverToPeersAsync(keeper, plan, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
+            await DeliverToPeersAsync(keeper, hop, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DeliverToPeersAsync(LeaseKeeper keeper, DeliveryPlan plan, List<Pending> pending, bool requireTls,
+    private async Task DeliverToPeersAsync(LeaseKeeper keeper, HopPlan hop, List<Pending> pending, bool requireTls,
         CancellationToken cancellationToken)
     {
         var sessionToken = keeper.Token;
@@ -80,14 +84,14 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         // REQUIRETLS bookkeeping: peers reached over TLS but refused by RequireTlsGate, peers that failed any other
         // way, and peers that carried mail. Only refusals and nothing else make the §5 non-delivery report due.
         int requireTlsRefusals = 0, otherFailures = 0, acceptedPeers = 0;
-        PeerPlan? lastPeer = null;
-        SessionFailure? lastFailure = null;
+        string? lastPeer = null;
+        AttemptReport? lastFailure = null;
         var lastStarted = DateTimeOffset.UtcNow;
-        foreach (var peer in plan.Peers.Take(options.MaxAddressesPerAttempt))
+        foreach (var target in hop.Targets)
         {
             if (pending.Count == 0) break;
             if (sessionToken.IsCancellationRequested) break;
-            var key = SessionKey.For(plan.NextHop, peer, requireTls);
+            var key = SessionKey.For(hop.NextHop, target, requireTls);
             // The per-destination limit. Waiting is covered: the keeper renews this batch's leases while DeliverAsync runs.
             SessionPool.Slot slot;
             try { slot = await sessions.AcquireAsync(key, sessionToken).ConfigureAwait(false); }
@@ -106,27 +110,20 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                 var started = DateTimeOffset.UtcNow;
                 if (session is null)
                 {
-                    var (opened, failure) = await SessionOpener.OpenAsync(peer, requireTls, options, sessionToken).ConfigureAwait(false);
-                    if (failure is not null)
+                    var (opened, report) = await SessionOpener.OpenAsync(target, requireTls, authenticator, options, sessionToken).ConfigureAwait(false);
+                    if (opened is null)
                     {
                         otherFailures++;
-                        lastPeer = peer;
-                        lastFailure = failure;
-                        lastStarted = started;
-                        failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {failure.Stage}: {failure.Text}");
-                        logger.LogInformation("{NextHop}: {Peer}[{Address}] failed at {Stage}: {Text}", plan.NextHop, peer.Peer.Name, peer.Peer.Address,
-                            failure.Stage, failure.Text);
-                        // Recorded and linked to the recipients (so `queue show` lists it); they stay leased and move on.
-                        await database.Attempts.RecordPassedOnAsync(Attempt(plan, peer, started, failure.Stage, failure.Text, failure.Transport),
-                            pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(), failure.Text, cancellationToken).ConfigureAwait(false);
+                        (lastPeer, lastFailure, lastStarted) = (target.Name, report, started);
+                        failures.Add($"{target.Name}[{target.Address}]: {report.Stage.ToWire()}: {report.Error}");
+                        await PassOnAsync(hop, target, started, report, pending, cancellationToken).ConfigureAwait(false);
                         continue;
                     }
-                    session = opened!;
+                    session = opened;
                 }
                 else
                 {
-                    logger.LogDebug("{NextHop}: reusing the session to {Peer}[{Address}] ({Transport})", plan.NextHop, peer.Peer.Name,
-                        peer.Peer.Address, session.Transport.Transport);
+                    logger.LogDebug("{NextHop}: reusing the session to {Peer}[{Address}]", hop.NextHop, target.Name, target.Address);
                 }
 
                 if (requireTls && RequireTlsGate.Refusal(session) is { } refusal)
@@ -134,15 +131,10 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                     // RFC 8689 §4.2.1: QUIT without MAIL and try the next peer. The session is not parked: its key
                     // carries the REQUIRETLS demand, which it will never meet (ordinary mail has sessions of its own).
                     requireTlsRefusals++;
-                    lastPeer = session.Plan;
-                    lastFailure = new SessionFailure(ClientStage.Ehlo, refusal, null, session.Transport);
-                    lastStarted = started;
-                    failures.Add($"{peer.Peer.Name}[{peer.Peer.Address}]: {refusal}");
-                    logger.LogInformation("{NextHop}: {Peer}[{Address}] not used for REQUIRETLS mail: {Reason}", plan.NextHop, peer.Peer.Name,
-                        peer.Peer.Address, refusal);
-                    var transport = session.Transport with { Reason = session.Transport.Reason is { } why ? $"{refusal}; {why}" : refusal };
-                    await database.Attempts.RecordPassedOnAsync(Attempt(plan, session.Plan, started, ClientStage.Ehlo, refusal, transport),
-                        pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(), refusal, cancellationToken).ConfigureAwait(false);
+                    var report = session.Report with { Error = refusal };
+                    (lastPeer, lastFailure, lastStarted) = (target.Name, report, started);
+                    failures.Add($"{target.Name}[{target.Address}]: {refusal}");
+                    await PassOnAsync(hop, session.Target, started, report, pending, cancellationToken).ConfigureAwait(false);
                     try { await session.Client.QuitAsync(CancellationToken.None).ConfigureAwait(false); }
                     catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
                     await session.DisposeAsync().ConfigureAwait(false);
@@ -160,9 +152,10 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
                     clean = false;
                     var result = await MessageTransaction.RunAsync(session, p.Message, p.Recipients, sessionToken).ConfigureAwait(false);
                     clean = result.SessionUsable;
-                    // The session's own plan and transport: a reused session records what it was opened with, never more.
-                    var attempt = Attempt(plan, session.Plan, transactionStarted, result.Stage, result.Reply, session.Transport);
-                    await FinishAsync(keeper, p.Message, attempt, result.Recipients, session.Plan.Peer.Name, cancellationToken,
+                    // The session's own target: a reused session records what it was opened and judged with, never more.
+                    var outcome = OutcomeClassifier.Classify(session.Target.Plan, result.Report);
+                    var row = AttemptRows.ForPeer(hop, session.Target, transactionStarted, result.Report, outcome, result.Reply);
+                    await FinishAsync(keeper, p, row, outcome, session.Target.Name, cancellationToken,
                         peerTakesDsn: session.Client.Capabilities.Dsn).ConfigureAwait(false);
                 }
             }
@@ -176,41 +169,32 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         if (pending.Count == 0) return;
         // A lost lease: these recipients belong to whoever holds them now; record nothing in their name.
         if (sessionToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested) return;
-        if (requireTls && requireTlsRefusals > 0 && otherFailures == 0 && acceptedPeers == 0 && !sessionToken.IsCancellationRequested)
-        {
-            await BounceRequireTlsAsync(keeper, plan, pending, string.Join("; ", failures), lastPeer, lastStarted, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        // Every peer failed (or none was left): defer, with each peer's reason for the operator.
         var summary = failures.Count == 0 ? "no peer could be tried" : string.Join("; ", failures);
-        var status = lastFailure?.Status ?? "4.4.1";
+        var bounceRequireTls = requireTls && requireTlsRefusals > 0 && otherFailures == 0 && acceptedPeers == 0 && !sessionToken.IsCancellationRequested;
         foreach (var p in pending)
         {
-            var verdicts = p.Recipients.Select(r => new RecipientVerdict(r, RecipientResult.Deferred, summary, status.StartsWith('5') ? "4.4.1" : status)).ToList();
-            // Each peer's own attempt is already recorded; this row only carries the deferral (no session, nothing sent).
-            var attempt = new AttemptRecord(plan.NextHop, null, null, null, lastStarted, DateTimeOffset.UtcNow - lastStarted,
-                lastFailure?.Stage ?? ClientStage.Connect, summary, plan.Level, "cleartext", "none",
-                failures.Count == 0 ? "not-sent: no peer could be tried" : "not-sent: every peer failed");
-            await FinishAsync(keeper, p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
+            // Each peer's own attempt is already recorded; this row only carries the hop's verdict (no session, nothing sent).
+            var outcome = bounceRequireTls
+                ? HopOutcomes.RequireTlsUnavailable(summary, p.Addresses)
+                : HopOutcomes.AllPeersFailed(summary, failures.Count > 0, lastFailure?.ErrorReply, p.Addresses);
+            var row = AttemptRows.ForHop(hop, lastStarted, lastFailure?.Stage ?? ClientStage.Connect, outcome.Recipients[0].Reason, outcome);
+            await FinishAsync(keeper, p, row, outcome, lastPeer, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// RFC 8689 §4.2.1 and §5: every peer was reached and none can take REQUIRETLS mail, so the message must not be
-    /// sent and the sender gets a non-delivery report (5.7.30, "REQUIRETLS support required") now, not after days.
+    /// Records an attempt with one peer that ended before any mail was sent, linked to the recipients (so `queue show`
+    /// lists it), which stay leased and move on to the next peer.
     /// </summary>
-    private async Task BounceRequireTlsAsync(LeaseKeeper keeper, DeliveryPlan plan, List<Pending> pending, string summary, PeerPlan? lastPeer,
-        DateTimeOffset started, CancellationToken cancellationToken)
+    private async Task PassOnAsync(HopPlan hop, PeerTarget target, DateTimeOffset started, AttemptReport report, List<Pending> pending,
+        CancellationToken cancellationToken)
     {
-        var reply = $"550 5.7.30 REQUIRETLS support required: {summary}";
-        foreach (var p in pending)
-        {
-            var verdicts = p.Recipients.Select(r => new RecipientVerdict(r, RecipientResult.Bounced, reply, "5.7.30")).ToList();
-            // Each peer's refusal is already recorded with its real transport; this row only carries the bounce (nothing sent).
-            var attempt = new AttemptRecord(plan.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, ClientStage.Ehlo, reply,
-                plan.Level, "cleartext", "none", "not-sent: no peer satisfies REQUIRETLS");
-            await FinishAsync(keeper, p.Message, attempt, verdicts, lastPeer?.Peer.Name, cancellationToken).ConfigureAwait(false);
-        }
+        var outcome = OutcomeClassifier.Classify(target.Plan, report);
+        var row = AttemptRows.ForPeer(hop, target, started, report, outcome, report.ErrorReply?.ToString() ?? report.Error);
+        await database.Attempts.RecordPassedOnAsync(row, pending.SelectMany(p => p.Recipients).Select(r => r.RecipientId).ToList(),
+            report.Error, cancellationToken).ConfigureAwait(false);
+        AttemptLog.Write(logger, string.Join(",", pending.Select(p => p.Message.QueueId)), row,
+            pending.SelectMany(p => p.Addresses).Select(a => (a, "passed on to the next peer", (string?)null)));
     }
 
     /// <summary>RSET before a parked session carries mail again: proves the peer is still there and starts from a clean state.</summary>
@@ -228,43 +212,45 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         }
     }
 
-    /// <summary>Applies the retry schedule, sends DSNs, records the attempt with every recipient's outcome in one transaction.</summary>
+    /// <summary>Applies the retry schedule to the classifier's fates, sends DSNs, records the attempt with every recipient's
+    /// outcome in one transaction, and logs it once.</summary>
     /// <param name="peerTakesDsn">The peer announced DSN and got our NOTIFY: success notices are its job now (RFC 3461 §5.2.2).</param>
-    private async Task FinishAsync(LeaseKeeper keeper, QueuedMessage message, AttemptRecord attempt, IReadOnlyList<RecipientVerdict> verdicts, string? remoteMta,
+    private async Task FinishAsync(LeaseKeeper keeper, Pending pending, AttemptRecord attempt, AttemptOutcome outcome, string? remoteMta,
         CancellationToken cancellationToken, bool peerTakesDsn = false)
     {
         var now = DateTimeOffset.UtcNow;
-        var outcomes = new List<RecipientOutcome>(verdicts.Count);
+        var outcomes = new List<RecipientOutcome>(pending.Recipients.Count);
         var reports = new List<(ClaimedRecipient, DsnRecipient)>();
-        foreach (var v in verdicts)
+        for (var i = 0; i < pending.Recipients.Count; i++)
         {
-            var r = v.Recipient;
-            switch (v.Result)
+            var r = pending.Recipients[i];
+            var d = outcome.Recipients[i];
+            switch (d.Fate)
             {
-                case RecipientResult.Delivered:
-                    outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Delivered, v.Reply));
+                case RecipientFate.Delivered:
+                    outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Delivered, d.Reason));
                     // A peer without DSN ends the NOTIFY=SUCCESS chain here: we report "relayed" (RFC 3461 §5.2.2.3).
                     if (!peerTakesDsn)
-                        reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "relayed", v.Status, remoteMta, v.Reply)));
+                        reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "relayed", d.Status, remoteMta, d.Reason)));
                     break;
-                case RecipientResult.Bounced:
-                    outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Bounced, v.Reply));
-                    reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "failed", v.Status, remoteMta, v.Reply)));
+                case RecipientFate.Bounced:
+                    outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Bounced, d.Reason));
+                    reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "failed", d.Status, remoteMta, d.Reason)));
                     break;
                 default:
                     if (retry.Expired(r.ReceivedAt, now))
                     {
-                        var text = $"gave up after {options.Lifetime.TotalHours:0.#} h in the queue; last error: {v.Reply}";
+                        var text = $"gave up after {options.Lifetime.TotalHours:0.#} h in the queue; last error: {d.Reason}";
                         outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Bounced, text));
                         reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "failed", "4.4.7", remoteMta, text)));
                     }
                     else
                     {
                         var next = retry.NextAttempt(r.Attempts, r.ReceivedAt, now);
-                        outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Deferred, v.Reply, next));
+                        outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Deferred, d.Reason, next));
                         if (retry.DelayWarningDue(r.Attempts, r.ReceivedAt, now))
-                            reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "delayed", v.Status.StartsWith('4') ? v.Status : "4.4.7",
-                                remoteMta, $"{v.Reply} (will retry until {(r.ReceivedAt + options.Lifetime).UtcDateTime:u})")));
+                            reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "delayed", d.Status.StartsWith('4') ? d.Status : "4.4.7",
+                                remoteMta, $"{d.Reason} (will retry until {(r.ReceivedAt + options.Lifetime).UtcDateTime:u})")));
                     }
                     break;
             }
@@ -274,25 +260,17 @@ public sealed class HopDelivery(RelayDatabase database, IDeliveryPlanner planner
         {
             try
             {
-                await bounces.SendAsync(message, reports, cancellationToken).ConfigureAwait(false);
+                await bounces.SendAsync(pending.Message, reports, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
             {
                 // Recording what the peer already has matters more: an unrecorded delivery is a duplicate later.
-                logger.LogError(e, "{QueueId}: could not enqueue the DSN", message.QueueId);
+                logger.LogError(e, "{QueueId}: could not enqueue the DSN", pending.Message.QueueId);
             }
         }
         keeper.Done(outcomes.Select(o => o.RecipientId));
         await database.Attempts.RecordAsync(attempt, outcomes, cancellationToken).ConfigureAwait(false);
-        foreach (var o in outcomes)
-            logger.LogInformation("{QueueId}: recipient {Recipient} {Result} via {Peer}[{Address}] {Transport}{Reason} at {Stage}: {Reply}",
-                message.QueueId, o.RecipientId, o.Result, attempt.PeerName, attempt.PeerAddress, attempt.Transport,
-                attempt.Reason is null ? "" : $" ({attempt.Reason})", attempt.Stage, o.Reply);
+        AttemptLog.Write(logger, pending.Message.QueueId, attempt,
+            pending.Recipients.Zip(outcomes, (r, o) => (r.Address, RecipientResults.ToWire(o.Result), o.Reply)));
     }
-
-    private static AttemptRecord Attempt(DeliveryPlan plan, PeerPlan peer, DateTimeOffset started, string stage, string? reply, TransportOutcome t) =>
-        new(plan.NextHop, peer.Peer.Name, peer.Peer.Address.ToString(), peer.Peer.Port, started, DateTimeOffset.UtcNow - started, stage, reply,
-            peer.Level, t.Transport, t.How, t.Reason ?? (t.Transport == "cleartext" ? "unknown" : null),
-            t.Tls?.Version, t.Tls?.Cipher, t.Tls?.SpkiSha256, t.Tls?.Subject, t.Tls?.ChainSummary,
-            peer.Tlsa ?? [], peer.TlsaStatus, peer.Peer.MxDnssec, peer.Peer.AddressDnssec);
 }

@@ -143,7 +143,7 @@ internal sealed class SessionPool(DeliveryOptions options, ILogger logger)
         {
             if (!destinations.TryGetValue(parked.Key.NextHop, out var d) || !d.Parked.Remove(parked)) return;
         }
-        logger.LogDebug("{NextHop}: idle session to {Address} closed after {Idle}", parked.Key.NextHop, parked.Key.Peer.Address, options.SessionIdle);
+        logger.LogDebug("{NextHop}: idle session to {Address} closed after {Idle}", parked.Key.NextHop, parked.Key.Target.Address, options.SessionIdle);
         await CloseAsync(parked.Session, quit: true).ConfigureAwait(false);
         Free(parked.Key.NextHop);
     }

@@ -1,20 +1,22 @@
 using System.Text;
 using Relay.Db;
+using Relay.Policy.Classification;
 using Relay.Smtp.Client;
 
 namespace Relay.Delivery.Sessions;
 
-/// <summary>One recipient's result in one transaction, with what a DSN needs.</summary>
-public sealed record RecipientVerdict(ClaimedRecipient Recipient, RecipientResult Result, string Reply, string Status);
-
-/// <summary>The outcome of one MAIL…DATA transaction. <see cref="SessionUsable"/> is false when the connection is gone.</summary>
-public sealed record TransactionResult(string Stage, string Reply, IReadOnlyList<RecipientVerdict> Recipients, bool SessionUsable);
+/// <summary>
+/// One MAIL…DATA transaction: the session's report extended with what this transaction saw (each recipient's final
+/// reply, whether MAIL FROM was accepted), and the last reply for the attempt row. <see cref="SessionUsable"/> is
+/// false when the connection is gone or cannot be trusted to be clean for the next MAIL.
+/// </summary>
+public sealed record TransactionResult(AttemptReport Report, string Reply, bool SessionUsable);
 
 /// <summary>
-/// MAIL, RCPT (pipelined when offered), DATA for one message over an established session.
-/// 2xx delivered, 4xx deferred, 5xx bounced, per recipient; 5xx at MAIL bounces every recipient; a
-/// 4xx at DATA or end of data, or a dropped connection, defers every recipient of the transaction.
-/// 8-bit and SMTPUTF8 messages never go to a peer that did not announce the extension.
+/// MAIL, RCPT (pipelined when offered), DATA for one message over an established session. It records the reply that
+/// ends each recipient's part: its RCPT reply when negative, else the reply to the end of data; MAIL's reply for every
+/// recipient when MAIL is refused; none when the connection was lost first. Relay.Policy's classifier turns those into
+/// fates. 8-bit and SMTPUTF8 messages never go to a peer that did not announce the extension (our own 5xx, not sent).
 /// </summary>
 public static class MessageTransaction
 {
@@ -23,16 +25,17 @@ public static class MessageTransaction
     {
         var client = session.Client;
         var caps = client.Capabilities;
+        var report = session.Report with { Stage = ClientStage.Mail };
         var eightBit = DataEncoder.HasEightBit(message.Body);
         if (eightBit && !caps.EightBitMime)
-            return Local(recipients, ClientStage.Mail, "554 5.6.3 message has 8-bit content and the peer does not support 8BITMIME", "5.6.3");
+            return Local(report, recipients, 554, "5.6.3", "message has 8-bit content and the peer does not support 8BITMIME");
         // RFC 6531: internationalised addresses or UTF-8 header fields need SMTPUTF8 at the peer; an 8-bit body alone does not.
         var needsUtf8 = message.SmtpUtf8 && (!Ascii(message.Sender) || recipients.Any(r => !Ascii(r.Address))
                                              || DataEncoder.HasEightBit(Bounces.DsnBuilder.Headers(message.Body)));
         if (needsUtf8 && !caps.SmtpUtf8)
-            return Local(recipients, ClientStage.Mail, "553 5.6.7 internationalised address and the peer does not support SMTPUTF8", "5.6.7");
+            return Local(report, recipients, 553, "5.6.7", "internationalised address and the peer does not support SMTPUTF8");
         if (caps.MaxSize is { } max && message.Body.Length > max)
-            return Local(recipients, ClientStage.Mail, $"552 5.3.4 message size {message.Body.Length} exceeds the peer's SIZE limit {max}", "5.3.4");
+            return Local(report, recipients, 552, "5.3.4", $"message size {message.Body.Length} exceeds the peer's SIZE limit {max}");
 
         var mail = new StringBuilder($"MAIL FROM:<{message.Sender}>");
         if (caps.AnnouncesSize) mail.Append(" SIZE=").Append(message.Body.Length);
@@ -52,68 +55,61 @@ public static class MessageTransaction
             return command.ToString();
         }).ToList();
 
-        var stage = ClientStage.Mail;
-        var results = new List<RecipientVerdict>(recipients.Count);
+        var replies = new RecipientReply?[recipients.Count];
         try
         {
             var (mailReply, rcptReplies) = await client.EnvelopeAsync(mail.ToString(), rcpts, cancellationToken).ConfigureAwait(false);
             if (!mailReply.IsPositive)
             {
                 var reset = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
-                var result = mailReply.IsPermanent ? RecipientResult.Bounced : RecipientResult.Deferred;
-                return new TransactionResult(ClientStage.Mail, mailReply.ToString(),
-                    recipients.Select(r => new RecipientVerdict(r, result, mailReply.ToString(), StatusOf(mailReply))).ToList(), reset);
+                return new TransactionResult(report with { Recipients = recipients.Select(r => RecipientReply.From(r.Address, mailReply)).ToArray() },
+                    mailReply.ToString(), reset);
             }
-            stage = ClientStage.Rcpt;
-            var accepted = new List<ClaimedRecipient>();
+            report = report with { Stage = ClientStage.Rcpt, MailAccepted = true };
             for (var i = 0; i < recipients.Count; i++)
-            {
-                var reply = rcptReplies[i];
-                if (reply.IsPositive) accepted.Add(recipients[i]);
-                else results.Add(new RecipientVerdict(recipients[i], reply.IsPermanent ? RecipientResult.Bounced : RecipientResult.Deferred,
-                    reply.ToString(), StatusOf(reply)));
-            }
-            if (accepted.Count == 0)
+                if (!rcptReplies[i].IsPositive) replies[i] = RecipientReply.From(recipients[i].Address, rcptReplies[i]);
+            if (replies.All(r => r is not null))
             {
                 var reset = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
-                return new TransactionResult(ClientStage.Rcpt, results[^1].Reply, results, reset);
+                return new TransactionResult(report with { Recipients = replies! }, replies[^1]!.Text!, reset);
             }
 
             var (dataReply, dataStage) = await client.DataAsync(DataEncoder.Encode(message.Body), cancellationToken).ConfigureAwait(false);
-            stage = dataStage;
-            var final = dataReply.Code / 100 == 2 ? RecipientResult.Delivered
-                : dataReply.IsPermanent ? RecipientResult.Bounced : RecipientResult.Deferred;
-            results.AddRange(accepted.Select(r => new RecipientVerdict(r, final, dataReply.ToString(), StatusOf(dataReply))));
+            report = report with { Stage = dataStage };
+            for (var i = 0; i < recipients.Count; i++)
+                replies[i] ??= RecipientReply.From(recipients[i].Address, dataReply);
             var usable = dataReply.Code != 421;
             // After the dot the transaction is over either way (RFC 5321 §4.1.1.4); a refused DATA command leaves it open.
-            if (final != RecipientResult.Delivered && dataStage == ClientStage.Data && usable)
+            if (dataReply.Code / 100 != 2 && dataStage == ClientStage.Data && usable)
                 usable = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
-            return new TransactionResult(dataStage, dataReply.ToString(), Ordered(recipients, results), usable);
+            return new TransactionResult(report with { Recipients = replies! }, dataReply.ToString(), usable);
         }
-        catch (ArgumentException e) when (stage == ClientStage.Mail)
+        catch (ArgumentException e) when (!report.MailAccepted)
         {
             // A CR or LF inside an address: refused before that command was sent; RSET clears a MAIL already sent.
             var reset = await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
-            return Local(recipients, ClientStage.Mail, $"553 5.1.3 cannot send this envelope: {e.Message}", "5.1.3", reset);
+            return Local(report, recipients, 553, "5.1.3", $"cannot send this envelope: {e.Message}", reset);
         }
         catch (SmtpClientException e)
         {
-            // Lost mid-transaction: whatever was not final is deferred. After the dot this is the RFC 1047
-            // window: the peer may have the message, and we will send it again.
-            var done = results.Select(r => r.Recipient.RecipientId).ToHashSet();
-            results.AddRange(recipients.Where(r => !done.Contains(r.RecipientId))
-                .Select(r => new RecipientVerdict(r, RecipientResult.Deferred, $"{e.Stage}: {e.Message}", "4.4.2")));
-            return new TransactionResult(e.Stage, e.Message, Ordered(recipients, results), false);
+            // Lost mid-transaction: the recipients without a final reply have none. After the dot this is the RFC 1047
+            // window: the peer may have the message, and it will be sent again.
+            var lost = report with { Stage = e.Stage, Error = e.Message };
+            return new TransactionResult(lost with
+            {
+                Recipients = recipients.Select((r, i) => replies[i] ?? new RecipientReply(r.Address, null)).ToArray(),
+            }, $"{e.Stage.ToWire()}: {e.Message}", false);
         }
     }
 
-    private static TransactionResult Local(IReadOnlyList<ClaimedRecipient> recipients, string stage, string text, string status, bool usable = true) =>
-        new(stage, text, recipients.Select(r => new RecipientVerdict(r, RecipientResult.Bounced, text, status)).ToList(), usable);
-
-    private static IReadOnlyList<RecipientVerdict> Ordered(IReadOnlyList<ClaimedRecipient> recipients, List<RecipientVerdict> results) =>
-        recipients.Select(r => results.First(v => v.Recipient.RecipientId == r.RecipientId)).ToList();
-
-    internal static string StatusOf(ServerReply reply) => reply.EnhancedStatus ?? $"{reply.Class}.0.0";
+    /// <summary>Relay's own refusal to send this message to this peer: every recipient gets our reply, nothing is sent.</summary>
+    private static TransactionResult Local(AttemptReport report, IReadOnlyList<ClaimedRecipient> recipients, int code, string status, string text,
+        bool usable = true)
+    {
+        var reply = $"{code} {status} {text}";
+        return new TransactionResult(report with { Recipients = recipients.Select(r => new RecipientReply(r.Address, code, status, reply, Local: true)).ToArray() },
+            reply, usable);
+    }
 
     private static bool Ascii(string text) => text.All(char.IsAscii);
 

@@ -1,157 +1,141 @@
 using Relay.Delivery.Planning;
+using Relay.Policy;
+using Relay.Policy.Classification;
+using Relay.Policy.Planning;
 using Relay.Smtp.Client;
 
 namespace Relay.Delivery.Sessions;
 
-/// <summary>What the transport of one session really was (DESIGN.md § Security vocabulary).</summary>
-public sealed record TransportOutcome(string Transport, string How, string? Reason, TlsSessionInfo? Tls)
-{
-    public static TransportOutcome Cleartext(string reason) => new("cleartext", "none", reason, null);
-}
-
-/// <summary>A session that could not be opened (or went away): where, what the peer said, and what transport it had reached.</summary>
-public sealed record SessionFailure(string Stage, string Text, ServerReply? Reply, TransportOutcome Transport)
-{
-    /// <summary>5xx greetings and EHLO refusals are still "try the next MX" (RFC 5321 §5.1); this only tells DSNs and logs apart.</summary>
-    public string Status => Reply is { IsPermanent: true } ? Reply.EnhancedStatus ?? "5.0.0" : Reply?.EnhancedStatus ?? "4.4.2";
-}
-
-/// <summary>A session ready for MAIL FROM, with its recorded transport outcome.</summary>
-public sealed class EstablishedSession(SmtpClientSession client, PeerPlan plan, TransportOutcome transport) : IAsyncDisposable
-{
-    public SmtpClientSession Client { get; } = client;
-    public PeerPlan Plan { get; } = plan;
-    public TransportOutcome Transport { get; } = transport;
-    public ValueTask DisposeAsync() => Client.DisposeAsync();
-}
-
 /// <summary>
-/// Connect, greeting, EHLO, STARTTLS per plan, EHLO again. Honest cleartext fallback: for an
-/// opportunistic plan a STARTTLS refusal or failed handshake leads to a NEW connection in cleartext,
-/// recorded with the reason; a required plan (or a REQUIRETLS message) never falls back. Response
-/// injection and a rejected certificate end the attempt with this peer, never in cleartext.
+/// Connect, greeting, EHLO, STARTTLS per plan, EHLO again, writing down what happened in an <see cref="AttemptReport"/>;
+/// Relay.Policy judges the certificate in the handshake and the channel afterwards. Honest cleartext fallback: for an
+/// opportunistic plan a STARTTLS refusal or failed handshake leads to a NEW connection in cleartext, whose report
+/// carries the TLS problem; a required plan (or a REQUIRETLS message) never falls back. Response injection and a
+/// rejected certificate end the attempt with this peer, never in cleartext.
 /// </summary>
 public static class SessionOpener
 {
-    public static async Task<(EstablishedSession? Session, SessionFailure? Failure)> OpenAsync(
-        PeerPlan plan, bool messageRequiresTls, DeliveryOptions options, CancellationToken cancellationToken)
-    {
-        var mode = EffectiveMode(plan, messageRequiresTls);
-        if (messageRequiresTls && plan.Tls == TlsMode.Never)
-            return (null, new SessionFailure(ClientStage.Connect, $"policy {plan.Level} forbids TLS but the message requires TLS (REQUIRETLS)", null,
-                TransportOutcome.Cleartext("policy-none")));
+    /// <summary>How STARTTLS is used with one peer on this attempt.</summary>
+    private enum TlsMode { Never, Opportunistic, Required }
 
-        var first = await OpenOnceAsync(plan, mode, fallbackReason: null, options, cancellationToken).ConfigureAwait(false);
-        if (first.FallbackReason is null) return (first.Session, first.Failure);
+    /// <returns>The session, or null and the report of where and why opening it failed (nothing was sent).</returns>
+    public static async Task<(EstablishedSession? Session, AttemptReport Report)> OpenAsync(PeerTarget target, bool messageRequiresTls,
+        PeerAuthenticator authenticator, DeliveryOptions options, CancellationToken cancellationToken)
+    {
+        var plan = target.Plan;
+        if (messageRequiresTls && !plan.TriesTls)
+            return (null, new AttemptReport(ClientStage.Connect,
+                Error: $"policy {plan.EffectiveLevel.ToWire()} forbids TLS but the message requires TLS (REQUIRETLS)"));
+        // A REQUIRETLS message (RFC 8689) turns every TLS-capable plan into TLS-or-nothing.
+        var mode = !plan.TriesTls ? TlsMode.Never
+            : plan.CleartextFallbackAllowed && !messageRequiresTls ? TlsMode.Opportunistic
+            : TlsMode.Required;
+
+        var requirer = plan.RequiresTls ? $"policy {plan.EffectiveLevel.ToWire()}" : "the message (REQUIRETLS)";
+        var first = await OpenOnceAsync(target, mode, requirer, retryOf: null, authenticator, options, cancellationToken).ConfigureAwait(false);
+        if (!first.RetryInCleartext) return (first.Session, first.Report);
         // The peer refused or broke TLS and the plan allows cleartext: a fresh connection, so nothing
         // from the failed TLS attempt (half-read records, stale capabilities) can leak into this one.
-        var second = await OpenOnceAsync(plan, mode, first.FallbackReason, options, cancellationToken).ConfigureAwait(false);
-        return (second.Session, second.Failure);
+        var second = await OpenOnceAsync(target, mode, requirer, first.Report, authenticator, options, cancellationToken).ConfigureAwait(false);
+        return (second.Session, second.Report);
     }
 
-    /// <summary>A REQUIRETLS message (RFC 8689) turns every TLS-capable plan into TLS-or-nothing.</summary>
-    internal static TlsMode EffectiveMode(PeerPlan plan, bool messageRequiresTls) =>
-        messageRequiresTls && plan.Tls != TlsMode.Never ? TlsMode.Required : plan.Tls;
+    private sealed record Opened(EstablishedSession? Session, AttemptReport Report, bool RetryInCleartext = false);
 
-    private sealed record Opened(EstablishedSession? Session, SessionFailure? Failure, string? FallbackReason);
-
-    private static async Task<Opened> OpenOnceAsync(PeerPlan plan, TlsMode mode, string? fallbackReason, DeliveryOptions options,
-        CancellationToken cancellationToken)
+    /// <param name="requirer">Who demands TLS when it is required (the plan's policy, or a REQUIRETLS message), for the operator.</param>
+    private static async Task<Opened> OpenOnceAsync(PeerTarget target, TlsMode mode, string requirer, AttemptReport? retryOf, PeerAuthenticator authenticator,
+        DeliveryOptions options, CancellationToken cancellationToken)
     {
-        var endpoint = new System.Net.IPEndPoint(plan.Peer.Address, plan.Peer.Port);
-        var notYet = TransportOutcome.Cleartext(fallbackReason ?? "session-not-established");
+        var plan = target.Plan;
+        var report = retryOf is null
+            ? new AttemptReport(ClientStage.Connect)
+            : new AttemptReport(ClientStage.Connect, CleartextRetry: true, StartTlsRefused: retryOf.StartTlsRefused, Tls: retryOf.Tls);
         SmtpClientSession client;
         try
         {
-            client = await SmtpClientSession.ConnectAsync(endpoint, options.Timeouts, cancellationToken).ConfigureAwait(false);
+            client = await SmtpClientSession.ConnectAsync(target.EndPoint, options.Timeouts, cancellationToken).ConfigureAwait(false);
         }
         catch (SmtpClientException e)
         {
-            return new Opened(null, new SessionFailure(e.Stage, e.Message, null, notYet), null);
+            return new Opened(null, report with { Stage = e.Stage, Error = e.Message });
         }
 
         var keep = false;
         try
         {
+            report = report with { Connected = true, Stage = ClientStage.Greeting };
             var greeting = await client.ReadGreetingAsync(cancellationToken).ConfigureAwait(false);
-            if (greeting.Code != 220)
-                return Fail(ClientStage.Greeting, greeting, notYet);
+            if (greeting.Code != 220) return Refused(report, greeting);
+            report = report with { Stage = ClientStage.Ehlo };
             var ehlo = await client.EhloAsync(options.Hostname, cancellationToken).ConfigureAwait(false);
-            if (ehlo.Code != 250)
-                return Fail(ClientStage.Ehlo, ehlo, notYet);
+            if (ehlo.Code != 250) return Refused(report, ehlo);
+            report = report with { EhloAccepted = true, StartTlsOffered = client.Capabilities.StartTls };
 
-            if (mode == TlsMode.Never)
-            {
-                keep = true;
-                return Established(TransportOutcome.Cleartext("policy-none"));
-            }
-            if (fallbackReason is not null)
-            {
-                keep = true;
-                return Established(TransportOutcome.Cleartext(fallbackReason));
-            }
-            if (!client.Capabilities.StartTls)
-            {
-                if (mode == TlsMode.Opportunistic)
-                {
-                    keep = true;
-                    return Established(TransportOutcome.Cleartext("starttls-not-offered"));
-                }
-                return new Opened(null, new SessionFailure(ClientStage.Ehlo,
-                    $"STARTTLS not offered; policy {plan.Level} requires TLS", ehlo, TransportOutcome.Cleartext("starttls-not-offered")), null);
-            }
+            if (mode == TlsMode.Never || report.CleartextRetry)
+                return Established();
+            if (!report.StartTlsOffered)
+                return mode == TlsMode.Opportunistic
+                    ? Established()
+                    : new Opened(null, report with { Error = $"STARTTLS not offered; {requirer} requires TLS" });
 
-            CertificateVerdict? verdict = null;
-            var settings = new TlsClientSettings(plan.ServerName, plan.Authenticated, evidence =>
+            report = report with { Stage = ClientStage.StartTls };
+            PeerAuthentication? authentication = null;
+            var settings = new TlsClientSettings(plan.Sni, plan.RequiresAuthentication, evidence =>
             {
-                verdict = plan.Judge.Judge(evidence);
-                return new TlsJudgement(verdict.Accept, verdict.Reason);
+                // The one question the handshake asks: may this certificate be used for this peer's mail?
+                var (found, accept) = authenticator.Authenticate(plan, evidence.Presented);
+                authentication = found;
+                return new TlsJudgement(accept, found.Detail);
             });
             ServerReply? refusal;
             try
             {
                 refusal = await client.StartTlsAsync(settings, cancellationToken).ConfigureAwait(false);
             }
-            catch (SmtpClientException e) when (e.Kind == ClientFailureKind.TlsHandshake && mode == TlsMode.Opportunistic)
+            catch (SmtpClientException e) when (e.Kind is ClientFailureKind.TlsHandshake or ClientFailureKind.CertificateRejected)
             {
-                return new Opened(null, null, $"tls-handshake-failed: {e.Message}");
+                var rejected = e.Kind == ClientFailureKind.CertificateRejected;
+                report = report with { Stage = e.Stage, Tls = new TlsFacts(false, authentication, rejected, e.Message), Error = e.Message };
+                return new Opened(null, report, RetryInCleartext: !rejected && mode == TlsMode.Opportunistic);
             }
             if (refusal is not null)
             {
-                if (mode == TlsMode.Opportunistic)
-                    return new Opened(null, null, $"starttls-refused: {refusal}");
-                return new Opened(null, new SessionFailure(ClientStage.StartTls, $"STARTTLS refused; policy {plan.Level} requires TLS",
-                    refusal, TransportOutcome.Cleartext("starttls-refused")), null);
+                report = report with { StartTlsRefused = refusal.ToString() };
+                return mode == TlsMode.Opportunistic
+                    ? new Opened(null, report, RetryInCleartext: true)
+                    : new Opened(null, report with { Error = $"STARTTLS refused; {requirer} requires TLS", ErrorReply = refusal });
             }
 
-            var tlsInfo = client.Tls!;
-            // The platform never asked the judge: nothing was checked, so nothing may be claimed or required.
-            if (verdict is null && plan.Authenticated)
-                return new Opened(null, new SessionFailure(ClientStage.Tls, "the peer certificate was never checked", null,
-                    new TransportOutcome("encrypted", "none", "certificate-not-checked", tlsInfo)), null);
-            var outcome = verdict is null
-                ? new TransportOutcome("encrypted", "none", "certificate-not-checked", tlsInfo)
-                : new TransportOutcome(verdict.Transport, verdict.How, verdict.Reason, tlsInfo);
+            var info = client.Tls!;
+            report = report with
+            {
+                Stage = ClientStage.Tls,
+                Tls = new TlsFacts(true, authentication, Version: info.Version, Cipher: info.Cipher, PeerSpki: info.SpkiSha256,
+                    PeerSubject: info.Subject, PeerChain: info.ChainSummary),
+            };
+            // E.g. the platform never asked for the certificate: nothing was checked, so a plan that needs a check gets nothing.
+            if (OutcomeClassifier.Channel(plan, report) is { RequirementMet: false } unmet)
+                return new Opened(null, report with { Error = unmet.Unmet });
+            report = report with { Stage = ClientStage.Ehlo };
             var again = await client.EhloAsync(options.Hostname, cancellationToken).ConfigureAwait(false);
-            if (again.Code != 250)
-                return Fail(ClientStage.Ehlo, again, outcome);
-            keep = true;
-            return Established(outcome);
+            if (again.Code != 250) return Refused(report, again);
+            return Established();
         }
         catch (SmtpClientException e)
         {
-            var transport = client.Tls is { } info ? new TransportOutcome("encrypted", "none", null, info) : notYet;
-            if (e.Kind == ClientFailureKind.CertificateRejected)
-                transport = TransportOutcome.Cleartext($"tls-certificate-rejected: {e.Message}");
-            return new Opened(null, new SessionFailure(e.Stage, e.Message, null, transport), null);
+            return new Opened(null, report with { Stage = e.Stage, Error = e.Message });
         }
         finally
         {
             if (!keep) await client.DisposeAsync().ConfigureAwait(false);
         }
 
-        Opened Established(TransportOutcome outcome) => new(new EstablishedSession(client, plan, outcome), null, null);
-        static Opened Fail(string stage, ServerReply reply, TransportOutcome transport) =>
-            new(null, new SessionFailure(stage, reply.ToString(), reply, transport), null);
+        Opened Established()
+        {
+            keep = true;
+            return new Opened(new EstablishedSession(client, target, report, OutcomeClassifier.Channel(plan, report)), report);
+        }
     }
+
+    private static Opened Refused(AttemptReport report, ServerReply reply) => new(null, report with { Error = reply.ToString(), ErrorReply = reply });
 }

@@ -2,7 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Relay.Policy.Certificates;
 
-public enum PkixVerdict { Verified, ChainInvalid, NameMismatch, NoCertificate }
+public enum PkixVerdict { Verified, ChainInvalid, Expired, NameMismatch, NoCertificate }
 
 public sealed record PkixResult(PkixVerdict Verdict, string Detail)
 {
@@ -19,6 +19,9 @@ public sealed class PkixVerifier(X509Certificate2Collection? roots = null)
     {
         if (presented.Count == 0) return new PkixResult(PkixVerdict.NoCertificate, "the server presented no certificate");
         var leaf = presented[0];
+        // Told apart from other chain problems because TLS reports name it (RFC 8460 certificate-expired).
+        if (now.UtcDateTime < leaf.NotBefore.ToUniversalTime() || now.UtcDateTime > leaf.NotAfter.ToUniversalTime())
+            return new PkixResult(PkixVerdict.Expired, $"leaf {leaf.Subject} is valid {leaf.NotBefore.ToUniversalTime():u} to {leaf.NotAfter.ToUniversalTime():u}");
         if (!ChainValidator.Validate(leaf, presented.Skip(1), roots, now, ignoreAnchorDates: false, out _, out var detail))
             return new PkixResult(PkixVerdict.ChainInvalid, detail);
         if (!CertificateNames.Matches(leaf, referenceNames))

@@ -2,20 +2,41 @@ namespace Relay.Policy.Classification;
 
 public enum RecipientFate { Delivered, Deferred, Bounced }
 
-public sealed record RecipientDisposition(string Recipient, RecipientFate Fate, string Reason);
+/// <param name="Status">RFC 3463 status for the DSN and the log.</param>
+/// <param name="Reason">The reply (or our text) that decided the fate.</param>
+public sealed record RecipientDisposition(string Recipient, RecipientFate Fate, string Status, string Reason);
 
 /// <summary>
-/// The one outcome of an attempt (DESIGN.md § Security vocabulary), as stored: transport, how, reason.
-/// <see cref="RequirementMet"/> is false when the peer's plan demanded more than the session achieved.
+/// What the channel to one peer achieved, mail or not: the transport it could carry mail at, and whether that meets the
+/// peer's plan. Delivery asks this before sending (a session that does not meet its plan carries nothing).
 /// </summary>
-public sealed record AttemptOutcome(
+public sealed record ChannelSecurity(
     TransportSecurity Transport,
     AuthenticationMethod How,
     string? Reason,
+    TlsRptResult? ResultType,
+    bool RequirementMet,
+    string? Unmet);
+
+/// <summary>
+/// The one outcome of an attempt (DESIGN.md § Security vocabulary), as stored. <see cref="Transport"/> is null when the
+/// attempt carried no message (no peer reached, or the session ended before MAIL FROM was accepted): nothing sent is
+/// never shown as cleartext. Recipients are in the order of the report's.
+/// </summary>
+public sealed record AttemptOutcome(
+    TransportSecurity? Transport,
+    AuthenticationMethod How,
+    string? Reason,
+    TlsRptResult? ResultType,
     bool RequirementMet,
     IReadOnlyList<RecipientDisposition> Recipients)
 {
-    public static string ToWire(RecipientFate fate) => fate switch
+    public bool NothingSent => Transport is null;
+}
+
+public static class RecipientFateWire
+{
+    public static string ToWire(this RecipientFate fate) => fate switch
     {
         RecipientFate.Delivered => "delivered",
         RecipientFate.Deferred => "deferred",

@@ -1,28 +1,47 @@
 using System.Globalization;
 using Relay.Policy.Planning;
+using Relay.Smtp.Client;
 
 namespace Relay.Policy.Classification;
 
 /// <summary>
-/// Classify(plan, what happened) → exactly one transport outcome, its `how` and reason, and each
-/// recipient's fate. The only place that decides `verified` (DESIGN.md § Security vocabulary): DANE with
-/// a secure peer choice and secure TLSA, `secure`, `fingerprint`, or `verify` with a secure peer choice.
-/// Everything unknown is temporary.
+/// Classify(plan, report) → the whole outcome of one attempt: transport (or nothing sent), how, reason, RFC 8460
+/// result type and each recipient's fate. The only place that decides these (DESIGN.md § Message flow, step 5), and
+/// the only place that decides `verified`: DANE with a secure peer choice and secure TLSA, `secure`, `fingerprint`,
+/// or `verify` with a secure peer choice. Everything unknown is temporary.
 /// </summary>
 public static class OutcomeClassifier
 {
     public static AttemptOutcome Classify(PeerPlan peer, AttemptReport report)
     {
-        var (transport, how, reason) = Transport(peer, report);
-        var (met, unmet) = Requirement(peer, transport, how, reason);
-        var recipients = report.Recipients.Select(r => Recipient(r, met ? null : unmet, report)).ToArray();
-        return new AttemptOutcome(transport, how, reason, met, recipients);
+        var channel = Channel(peer, report);
+        if (!report.MailAccepted)
+        {
+            // Nothing was sent: no transport, whatever the channel reached; the reason says where and why it stopped.
+            var why = report.Error ?? channel.Unmet ?? report.Recipients.FirstOrDefault(r => r.Code is not null)?.Text
+                ?? $"the session ended at {report.Stage.ToWire()} before MAIL FROM was accepted";
+            return new AttemptOutcome(null, AuthenticationMethod.None, why, channel.ResultType, channel.RequirementMet,
+                report.Recipients.Select(r => Recipient(r, report, unmet: channel.Unmet)).ToArray());
+        }
+        var recipients = report.Recipients.Select(r => Recipient(r, report, channel.Unmet)).ToArray();
+        return new AttemptOutcome(channel.Transport, channel.How, channel.Reason, channel.ResultType, channel.RequirementMet, recipients);
     }
 
     /// <summary>
-    /// For `relay check`: the strongest outcome this peer can reach if it behaves (STARTTLS offered, the
-    /// required authentication succeeds), and why; null for a peer the plan skips. Uses the same rules as
-    /// <see cref="Classify"/>, by classifying the successful attempt the plan asks for.
+    /// What the channel reached, whether or not mail followed: the transport a message would be recorded with, and
+    /// whether it meets the plan. Delivery asks this before MAIL FROM and sends nothing over a channel that does not.
+    /// </summary>
+    public static ChannelSecurity Channel(PeerPlan peer, AttemptReport report)
+    {
+        var (transport, how, reason) = Transport(peer, report);
+        var (met, unmet) = Requirement(peer, transport, how, reason);
+        return new ChannelSecurity(transport, how, reason, ResultTypes.Of(peer, report, transport), met, unmet);
+    }
+
+    /// <summary>
+    /// For `relay check`: the strongest outcome this peer can reach if it behaves (STARTTLS offered, the required
+    /// authentication succeeds), and why; null for a peer the plan skips. Same rules as <see cref="Classify"/>, by
+    /// classifying the successful attempt the plan asks for.
     /// </summary>
     public static (TransportSecurity Transport, string Why)? Expected(PeerPlan peer)
     {
@@ -37,36 +56,34 @@ public static class OutcomeClassifier
             PeerMode.Fingerprint => new PeerAuthentication(AuthenticationMethod.Fingerprint, "expected", PinMatched: "expected"),
             _ => null,
         };
-        var outcome = Classify(peer, new AttemptReport("quit", true, true, [], "TLS", Authentication: auth));
-        var why = outcome.Transport switch
+        var channel = Channel(peer, new AttemptReport(ClientStage.Ehlo, Connected: true, EhloAccepted: true, StartTlsOffered: true,
+            Tls: new TlsFacts(true, auth, Version: "TLS")));
+        var why = channel.Transport switch
         {
             TransportSecurity.Encrypted => peer.Mode == PeerMode.Encrypt ? "TLS required, no authentication" : "TLS if offered (cleartext otherwise)",
-            TransportSecurity.Trusted => outcome.Reason ?? "authenticated, peer choice not downgrade-resistant",
-            _ => $"authenticated by {outcome.How.ToWire()} through a downgrade-resistant channel",
+            TransportSecurity.Trusted => channel.Reason ?? "authenticated, peer choice not downgrade-resistant",
+            _ => $"authenticated by {channel.How.ToWire()} through a downgrade-resistant channel",
         };
-        return (outcome.Transport, why);
+        return (channel.Transport, why);
     }
-
-    /// <summary>No attempt was possible (DNS failure, no usable peer): every recipient is deferred, or bounced
-    /// when the failure cannot change (NXDOMAIN, null MX).</summary>
-    public static IReadOnlyList<RecipientDisposition> ForPlanFailure(PlanFailure failure, IEnumerable<string> recipients) =>
-        recipients.Select(r => new RecipientDisposition(r, failure.Permanent ? RecipientFate.Bounced : RecipientFate.Deferred, failure.Reason)).ToArray();
 
     private static (TransportSecurity, AuthenticationMethod, string?) Transport(PeerPlan peer, AttemptReport report)
     {
-        if (!report.TlsEstablished)
+        if (report.Tls is not { Established: true } tls)
         {
             var why = peer.Mode == PeerMode.Cleartext ? "policy-none"
-                : report.TlsFailure is { } failure ? "tls-handshake-failed: " + failure
-                : report.SessionError is { } error && !report.StartTlsOffered ? "no-session: " + error
+                : report.Tls is { CertificateRejected: true } rejected ? "tls-certificate-rejected: " + (rejected.Authentication?.Detail ?? rejected.Failure)
+                : report.Tls is { Failure: { } failure } ? "tls-handshake-failed: " + failure
+                : report.StartTlsRefused is { } refusal ? "starttls-refused: " + refusal
+                : !report.EhloAccepted ? "no-session: " + (report.Error ?? $"ended at {report.Stage.ToWire()}")
                 : !report.StartTlsOffered ? "starttls-not-offered"
                 : "starttls-not-attempted";
             return (TransportSecurity.Cleartext, AuthenticationMethod.None, why);
         }
 
-        var auth = report.Authentication;
+        var auth = tls.Authentication;
         if (auth is not { Authenticated: true })
-            return (TransportSecurity.Encrypted, AuthenticationMethod.None, auth?.Detail ?? "peer not authenticated");
+            return (TransportSecurity.Encrypted, AuthenticationMethod.None, auth?.Detail ?? "certificate-not-checked");
 
         var method = auth.Method;
         // An authentication only counts when the plan provides its basis: DANE needs this peer's secure TLSA
@@ -110,21 +127,23 @@ public static class OutcomeClassifier
         return met ? (true, null) : (false, $"policy {peer.EffectiveLevel.ToWire()} not met: {transport.ToWire()}{(reason is null ? "" : " (" + reason + ")")}");
     }
 
-    private static RecipientDisposition Recipient(RecipientReply reply, string? unmet, AttemptReport report)
+    private static RecipientDisposition Recipient(RecipientReply reply, AttemptReport report, string? unmet)
     {
         if (reply.Code is not { } code)
         {
-            var why = unmet ?? report.SessionError ?? $"no reply for this recipient (session ended at {report.Stage})";
-            return new RecipientDisposition(reply.Recipient, RecipientFate.Deferred, why);
+            var why = unmet ?? (report.Error is { } error ? $"{report.Stage.ToWire()}: {error}" : $"no reply for this recipient (session ended at {report.Stage.ToWire()})");
+            // A session lost after the peer got some of the message is RFC 1047's window; 4.4.2 either way.
+            return new RecipientDisposition(reply.Recipient, RecipientFate.Deferred, "4.4.2", why);
         }
-        var text = code.ToString(CultureInfo.InvariantCulture) + (reply.Text is null ? "" : " " + reply.Text);
+        var text = reply.Text ?? code.ToString(CultureInfo.InvariantCulture);
+        var status = reply.EnhancedStatus ?? $"{code / 100}.0.0";
         return (code / 100, code) switch
         {
-            (2, < 300) => new RecipientDisposition(reply.Recipient, RecipientFate.Delivered, text),
-            (4, _) => new RecipientDisposition(reply.Recipient, RecipientFate.Deferred, text),
-            (5, < 600) => new RecipientDisposition(reply.Recipient, RecipientFate.Bounced, text),
+            (2, < 300) => new RecipientDisposition(reply.Recipient, RecipientFate.Delivered, status, text),
+            (4, _) => new RecipientDisposition(reply.Recipient, RecipientFate.Deferred, status, text),
+            (5, < 600) => new RecipientDisposition(reply.Recipient, RecipientFate.Bounced, status, text),
             // Unknown reply classes are temporary: never bounce on a reply we cannot read.
-            _ => new RecipientDisposition(reply.Recipient, RecipientFate.Deferred, "unknown reply class: " + text),
+            _ => new RecipientDisposition(reply.Recipient, RecipientFate.Deferred, "4.0.0", "unknown reply class: " + text),
         };
     }
 }

@@ -22,6 +22,6 @@ public sealed class DeliveryPlanService(IDnsResolver resolver, PolicyTable table
             var results = await Task.WhenAll(step.Missing.Select(q => resolver.QueryAsync(q.Name, q.Type, cancellationToken))).ConfigureAwait(false);
             for (var i = 0; i < results.Length; i++) answers.Add(step.Missing[i].Name, step.Missing[i].Type, results[i]);
         }
-        return new DeliveryPlan(hop, policy, MxDnssec.Error, [], new PlanFailure(false, $"planning needed more than {MaxRounds} rounds of DNS lookups"));
+        return DeliveryPlan.Failed(hop, policy, new PlanFailure(PlanFailureKind.TooManyLookups, $"planning needed more than {MaxRounds} rounds of DNS lookups"));
     }
 }

@@ -36,8 +36,8 @@ public static class DeliveryPlanner
                 case DnsResult.Secure or DnsResult.Insecure:
                     mx = result is DnsResult.Secure ? MxDnssec.Secure : MxDnssec.Insecure;
                     var records = result.RecordsOf<MxRecord>();
-                    if (records.Count == 0) return Failed(hop, policy, mx, false, $"MX answer for {hop.Domain} holds no MX records");
-                    if (records.All(r => r.IsNullMx)) return Failed(hop, policy, mx, true, $"{hop.Domain} accepts no mail (null MX, RFC 7505)");
+                    if (records.Count == 0) return Failed(hop, policy, mx, PlanFailureKind.MxLookupFailed, $"MX answer for {hop.Domain} holds no MX records");
+                    if (records.All(r => r.IsNullMx)) return Failed(hop, policy, mx, PlanFailureKind.NullMx, $"{hop.Domain} accepts no mail (null MX, RFC 7505)");
                     // Preference order only; a stable sort keeps DNS order within a preference (RFC 7672 §2.2.1:
                     // TLSA presence never promotes a less preferred MX).
                     foreach (var r in records.Where(r => !r.IsNullMx).OrderBy(r => r.Preference))
@@ -52,13 +52,14 @@ public static class DeliveryPlanner
                     hosts.Add((hop.Domain, 0));
                     break;
                 case DnsResult.NxDomain nx:
-                    return Failed(hop, policy, nx.IsSecure ? MxDnssec.Secure : MxDnssec.Insecure, true, $"{hop.Domain} does not exist (NXDOMAIN)");
+                    return Failed(hop, policy, nx.IsSecure ? MxDnssec.Secure : MxDnssec.Insecure, PlanFailureKind.NoSuchDomain, $"{hop.Domain} does not exist (NXDOMAIN)");
                 case DnsResult.Bogus bogus:
-                    return Failed(hop, policy, MxDnssec.Bogus, false, $"MX lookup for {hop.Domain} failed DNSSEC validation ({bogus})");
+                    return Failed(hop, policy, MxDnssec.Bogus, PlanFailureKind.MxLookupFailed, $"MX lookup for {hop.Domain} failed DNSSEC validation ({bogus})",
+                        TlsRptResult.DnssecInvalid);
                 case DnsResult.Error error:
-                    return Failed(hop, policy, MxDnssec.Error, false, $"MX lookup for {hop.Domain} failed: {error.Kind}: {error.Reason}");
+                    return Failed(hop, policy, MxDnssec.Error, PlanFailureKind.MxLookupFailed, $"MX lookup for {hop.Domain} failed: {error.Kind}: {error.Reason}");
                 default:
-                    return Failed(hop, policy, MxDnssec.Error, false, $"MX lookup for {hop.Domain}: unexpected answer {result}");
+                    return Failed(hop, policy, MxDnssec.Error, PlanFailureKind.MxLookupFailed, $"MX lookup for {hop.Domain}: unexpected answer {result}");
             }
             if (mx == MxDnssec.Secure && result.Chain.IsAlias && result.Chain.AllLinksSecure)
                 expandedNextHop = NextHop.Normalize(result.Chain.ExpandedName);
@@ -255,11 +256,21 @@ public static class DeliveryPlanner
     private static PlanStep Done(NextHop hop, ResolvedPolicy policy, MxDnssec mx, IReadOnlyList<PeerPlan> peers)
     {
         var failure = peers.All(p => p.Mode == PeerMode.Skip)
-            ? new PlanFailure(false, "no usable peer: " + string.Join("; ", peers.Select(p => $"{p.Host}: {p.Why}")))
+            ? new PlanFailure(PlanFailureKind.NoUsablePeer, "no usable peer: " + string.Join("; ", peers.Select(p => $"{p.Host}: {p.Why}")),
+                peers.Select(SkipResultType).FirstOrDefault(t => t is not null))
             : null;
         return new PlanStep(new DeliveryPlan(hop, policy, mx, peers, failure), []);
     }
 
-    private static PlanStep Failed(NextHop hop, ResolvedPolicy policy, MxDnssec mx, bool permanent, string reason) =>
-        new(new DeliveryPlan(hop, policy, mx, [], new PlanFailure(permanent, reason)), []);
+    private static PlanStep Failed(NextHop hop, ResolvedPolicy policy, MxDnssec mx, PlanFailureKind kind, string reason, TlsRptResult? type = null) =>
+        new(new DeliveryPlan(hop, policy, mx, [], new PlanFailure(kind, reason, type)), []);
+
+    /// <summary>RFC 8460 §4.3.2 for a skipped peer: a failed DNSSEC lookup, DANE demanded but absent, or only unusable TLSA.</summary>
+    private static TlsRptResult? SkipResultType(PeerPlan peer) => peer switch
+    {
+        { TlsaStatus: TlsaStatus.Bogus or TlsaStatus.Error } or { AddressStatus: AddressDnssec.Bogus } => TlsRptResult.DnssecInvalid,
+        { Level: PolicyLevel.DaneOnly, TlsaStatus: TlsaStatus.Secure } => TlsRptResult.TlsaInvalid,
+        { Level: PolicyLevel.DaneOnly } => TlsRptResult.DaneRequired,
+        _ => null,
+    };
 }

@@ -50,6 +50,9 @@ public sealed record PeerPlan(
 {
     public bool RequiresTls => Mode is PeerMode.Encrypt or PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
 
+    /// <summary>STARTTLS is tried at all (every mode but `none`'s cleartext and Skip).</summary>
+    public bool TriesTls => Mode is not (PeerMode.Cleartext or PeerMode.Skip);
+
     public bool RequiresAuthentication => Mode is PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
 
     /// <summary>The peer's name came from configuration or from a DNSSEC-secure MX RRset.</summary>
@@ -64,4 +67,18 @@ public sealed record PeerPlan(
         PeerMode.Dane => Level == PolicyLevel.DaneOnly ? PolicyLevel.DaneOnly : PolicyLevel.Dane,
         _ => Level,
     };
+
+    /// <summary>
+    /// By value, lists by content (addresses as a set: resolvers rotate them): plans made alike by separate planning
+    /// runs are equal, which is what lets a parked session authenticated under one carry mail under the other.
+    /// </summary>
+    public bool Equals(PeerPlan? other) => other is not null
+        && Host == other.Host && Preference == other.Preference && Level == other.Level && Mode == other.Mode && Mx == other.Mx
+        && AddressStatus == other.AddressStatus && TlsaStatus == other.TlsaStatus && TlsaBaseDomain == other.TlsaBaseDomain && Sni == other.Sni
+        && CleartextFallbackAllowed == other.CleartextFallbackAllowed && Why == other.Why
+        && Addresses.ToHashSet().SetEquals(other.Addresses)
+        && Tlsa.SequenceEqual(other.Tlsa) && UsableTlsa.SequenceEqual(other.UsableTlsa)
+        && ReferenceIdentifiers.SequenceEqual(other.ReferenceIdentifiers) && Fingerprints.SequenceEqual(other.Fingerprints);
+
+    public override int GetHashCode() => HashCode.Combine(Host, Level, Mode, Mx, TlsaStatus, Sni, Tlsa.Count);
 }

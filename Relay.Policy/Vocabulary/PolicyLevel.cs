@@ -48,8 +48,4 @@ public static class PolicyLevelWire
     public static PolicyLevel Parse(string? text) => TryParse(text, out var value)
         ? value
         : throw new FormatException($"unknown policy level '{text}'; expected one of {string.Join(", ", AllNames)}");
-
-    /// <summary>True when the level never lets a message leave without TLS.</summary>
-    public static bool RequiresTls(this PolicyLevel level) =>
-        level is PolicyLevel.Encrypt or PolicyLevel.DaneOnly or PolicyLevel.Verify or PolicyLevel.Secure or PolicyLevel.Fingerprint;
 }

@@ -29,7 +29,7 @@ internal static class CheckCommand
                 throw new UsageException($"DOMAIN '{name}' is not a domain name");
             var config = CliContext.Config();
             var hop = NextHopFor(config, name);
-            var table = new PolicyTable(await PoliciesAsync(config, cancellationToken), PolicyLevelWire.Parse(config.DefaultPolicy));
+            var table = new PolicyTable(await PoliciesAsync(config, cancellationToken), config.DefaultPolicy);
             var resolver = new DnsResolver(config.DnsServers.Select(e => new DnsServer(e, Trusted: true)).ToList());
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(30));
@@ -47,9 +47,7 @@ internal static class CheckCommand
     private static NextHop NextHopFor(Configuration.RelayConfig config, string domain)
     {
         var key = domain.TrimEnd('.').ToLowerInvariant();
-        return config.Routes.TryGetValue(key, out var route)
-            ? NextHop.ForRoute(key, System.Net.IPAddress.TryParse(route.Host, out _) ? $"[{route.Host}]:{route.Port}" : $"{route.Host}:{route.Port}", config.DeliveryPort)
-            : NextHop.ForDomain(key, config.DeliveryPort);
+        return config.Routes.TryGetValue(key, out var route) ? route : NextHop.ForDomain(key, config.DeliveryPort);
     }
 
     private static async Task<IReadOnlyList<DestinationPolicy>> PoliciesAsync(Configuration.RelayConfig config, CancellationToken cancellationToken)
@@ -87,13 +85,14 @@ internal static class CheckCommand
         domain = plan.NextHop.Domain,
         route = plan.NextHop.RouteText,
         policy = new { level = plan.Policy.Level.ToWire(), source = plan.Policy.Source },
-        mxDnssec = plan.Mx.ToWire(),
-        failure = plan.Failure is { } f ? new { permanent = f.Permanent, reason = f.Reason } : null,
+        mxDnssec = plan.Mx?.ToWire(),
+        failure = plan.Failure is { } f ? new { permanent = f.Permanent, reason = f.Reason, resultType = f.ResultType?.ToWire() } : null,
         peers = plan.Peers.Select(PeerJson).ToArray(),
         observed = probes?.Select(p => new
         {
-            name = p.Name, address = p.Address, port = p.Port, transport = p.Transport, how = p.How, reason = p.Reason,
-            tls = p.TlsVersion is null ? null : new { version = p.TlsVersion, cipher = p.TlsCipher, spki = p.Spki },
+            name = p.Name, address = p.Address, port = p.Port, transport = p.Channel?.Transport.ToWire(), how = p.Channel?.How.ToWire(),
+            reason = p.Channel?.Reason, resultType = p.Channel?.ResultType?.ToWire(),
+            tls = p.Tls is { } tls ? new { version = tls.Version, cipher = tls.Cipher, spki = tls.PeerSpki } : null,
             error = p.Error,
         }).ToArray(),
     }, new JsonSerializerOptions { WriteIndented = true });
@@ -102,7 +101,7 @@ internal static class CheckCommand
     {
         var lines = new List<string>
         {
-            $"{plan.NextHop}: policy {plan.Policy.Level.ToWire()} ({plan.Policy.Source}), MX {plan.Mx.ToWire()}",
+            $"{plan.NextHop}: policy {plan.Policy.Level.ToWire()} ({plan.Policy.Source}), MX {plan.Mx?.ToWire() ?? "not looked up"}",
         };
         if (plan.Failure is { } failure)
             lines.Add($"  cannot deliver ({(failure.Permanent ? "permanent" : "temporary")}): {failure.Reason}");
@@ -117,8 +116,8 @@ internal static class CheckCommand
         foreach (var probe in probes ?? [])
             lines.Add(probe.Error is { } error
                 ? $"  observed {probe.Name}[{probe.Address}]:{probe.Port}: not reached: {error}"
-                : $"  observed {probe.Name}[{probe.Address}]:{probe.Port}: {probe.Transport} ({probe.How}" +
-                  (probe.Reason is null ? ")" : $"; {probe.Reason})") + (probe.TlsVersion is null ? "" : $" {probe.TlsVersion} {probe.TlsCipher}"));
+                : $"  observed {probe.Name}[{probe.Address}]:{probe.Port}: {probe.Channel!.Transport.ToWire()} ({probe.Channel.How.ToWire()}" +
+                  (probe.Channel.Reason is null ? ")" : $"; {probe.Channel.Reason})") + (probe.Tls is { } tls ? $" {tls.Version} {tls.Cipher}" : ""));
         return string.Join('\n', lines);
     }
 }

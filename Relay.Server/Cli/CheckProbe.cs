@@ -2,39 +2,33 @@ using Relay.Delivery;
 using Relay.Delivery.Planning;
 using Relay.Delivery.Sessions;
 using Relay.Dns;
+using Relay.Policy;
+using Relay.Policy.Classification;
+using Relay.Smtp.Client;
 
 namespace Relay.Server.Cli;
 
-/// <summary>What one session with one peer really achieved, for `relay check`.</summary>
-internal sealed record ProbeResult(string Name, string Address, int Port, string? Transport, string? How, string? Reason,
-    string? TlsVersion, string? TlsCipher, string? Spki, string? Error);
+/// <summary>What one session with one peer really achieved, for `relay check`: the channel's security, or where and why it failed.</summary>
+internal sealed record ProbeResult(string Name, string Address, int Port, ChannelSecurity? Channel, TlsFacts? Tls, string? Error);
 
 /// <summary>
-/// Opens a session to each peer of a destination with delivery's own planner, session opener and certificate
-/// judge, so `relay check` reports exactly what delivery would record, then QUITs without sending mail.
+/// Opens a session to each peer of a destination with delivery's own options, planner, session opener and Policy's
+/// authenticator and classifier, so `relay check` reports exactly what delivery would record, then QUITs without sending mail.
 /// </summary>
 internal static class CheckProbe
 {
     public static async Task<IReadOnlyList<ProbeResult>> RunAsync(Configuration.RelayConfig config, IDnsResolver resolver, string domain,
         CancellationToken cancellationToken)
     {
-        var options = new DeliveryOptions
-        {
-            Hostname = config.Hostname,
-            Port = config.DeliveryPort,
-            DnsServers = config.DnsServers.Select(e => e.ToString()).ToList(),
-            Routes = config.Routes.ToDictionary(r => r.Key,
-                r => System.Net.IPAddress.TryParse(r.Value.Host, out _) ? $"[{r.Value.Host}]:{r.Value.Port}" : $"{r.Value.Host}:{r.Value.Port}",
-                StringComparer.OrdinalIgnoreCase),
-            DefaultPolicy = config.DefaultPolicy,
-        };
+        var options = Configuration.DeliveryOptionsReader.Read(config);
         Db.RelayDatabase? db = config.Database is null ? null : await DatabaseConnector.OpenAsync(config.Database, cancellationToken);
         try
         {
-            var plan = await new PolicyPlanner(resolver, db, options).PlanAsync(domain.TrimEnd('.').ToLowerInvariant(), cancellationToken);
+            var hop = await new HopPlanner(resolver, db, options).PlanAsync(domain.TrimEnd('.').ToLowerInvariant(), cancellationToken);
+            var authenticator = new PeerAuthenticator();
             var results = new List<ProbeResult>();
-            foreach (var peer in plan.Peers)
-                results.Add(await ProbeAsync(peer, options, cancellationToken));
+            foreach (var target in hop.Targets)
+                results.Add(await ProbeAsync(target, authenticator, options, cancellationToken));
             return results;
         }
         finally
@@ -43,18 +37,18 @@ internal static class CheckProbe
         }
     }
 
-    private static async Task<ProbeResult> ProbeAsync(PeerPlan peer, DeliveryOptions options, CancellationToken cancellationToken)
+    private static async Task<ProbeResult> ProbeAsync(PeerTarget target, PeerAuthenticator authenticator, DeliveryOptions options,
+        CancellationToken cancellationToken)
     {
-        var (name, address, port) = (peer.Peer.Name, peer.Peer.Address.ToString(), peer.Peer.Port);
-        var (session, failure) = await SessionOpener.OpenAsync(peer, messageRequiresTls: false, options, cancellationToken);
-        if (failure is not null)
-            return new ProbeResult(name, address, port, null, null, null, null, null, null, $"{failure.Stage}: {failure.Text}");
-        await using (session!)
+        var (name, address, port) = (target.Name, target.Address.ToString(), target.Port);
+        var (session, report) = await SessionOpener.OpenAsync(target, messageRequiresTls: false, authenticator, options, cancellationToken);
+        if (session is null)
+            return new ProbeResult(name, address, port, null, report.Tls, $"{report.Stage.ToWire()}: {report.Error}");
+        await using (session)
         {
-            var t = session!.Transport;
             try { await session.Client.QuitAsync(cancellationToken); }
-            catch (Exception e) when (e is IOException or Relay.Smtp.Client.SmtpClientException) { /* the answer is already in hand */ }
-            return new ProbeResult(name, address, port, t.Transport, t.How, t.Reason, t.Tls?.Version, t.Tls?.Cipher, t.Tls?.SpkiSha256, null);
+            catch (Exception e) when (e is IOException or SmtpClientException) { /* the answer is already in hand */ }
+            return new ProbeResult(name, address, port, session.Security, session.Report.Tls is { Established: true } tls ? tls : null, null);
         }
     }
 }

@@ -32,7 +32,7 @@ public static class QueueCommand
         list.SetAction(async (parse, ct) =>
         {
             await using var db = new RelayDatabase(connectionString());
-            var rows = await db.Reads.ListMessagesAsync(new Page(0, parse.GetValue(limit)), ct);
+            var rows = await db.QueueReader.ListMessagesAsync(new Page(0, parse.GetValue(limit)), ct);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
@@ -51,7 +51,7 @@ public static class QueueCommand
 
         var show = WithId("show", "A message, its recipients and every delivery attempt", async (db, id, parse, ct) =>
         {
-            var m = await db.Reads.GetMessageAsync(id, ct);
+            var m = await db.QueueReader.GetMessageAsync(id, ct);
             if (m is null) return null;
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -63,7 +63,7 @@ public static class QueueCommand
             foreach (var r in m.Recipients)
                 await output.WriteLineAsync($"  {r.Address}: {r.State} after {r.Attempts} attempt(s); {r.LastResult}");
             foreach (var a in m.Attempts)
-                await output.WriteLineAsync($"  attempt {Iso(a.StartedAt)} {a.Peer}[{a.Address}] {a.Transport}{(a.Reason is null ? "" : $" ({a.Reason})")} " +
+                await output.WriteLineAsync($"  attempt {Iso(a.StartedAt)} {a.Peer}[{a.Address}] {a.Transport ?? "nothing sent"}{(a.Reason is null ? "" : $" ({a.Reason})")} " +
                     $"{a.TlsVersion} at {a.Stage}: {a.Reply}");
             return 0;
         });
@@ -92,7 +92,7 @@ public static class QueueCommand
         Command Action(string name, string description, Func<RelayDatabase, string, CancellationToken, Task<int>> act, Option<bool> jsonOption) =>
             IdCommand(name, description, async (db, id, parse, ct) =>
             {
-                if (await db.Reads.GetMessageAsync(id, ct) is null) return null;
+                if (await db.QueueReader.GetMessageAsync(id, ct) is null) return null;
                 var changed = await act(db, id, ct);
                 var output = parse.InvocationConfiguration.Output;
                 if (parse.GetValue(jsonOption))
@@ -153,7 +153,7 @@ public static class QueueCommand
             stage = a.Stage, reply = a.Reply, policy = a.PolicyLevel, transport = a.Transport, how = a.How, reason = a.Reason,
             tls = a.TlsVersion is null ? null : new { version = a.TlsVersion, cipher = a.TlsCipher, spki = a.Spki },
             certificate = a.CertSubject, tlsa = a.Tlsa, tlsaStatus = a.TlsaStatus, mxDnssec = a.MxDnssec, addressDnssec = a.AddressDnssec,
-            network = a.Network, networkReason = a.NetworkReason,
+            network = a.Network, networkReason = a.NetworkReason, resultType = a.ResultType,
             recipients = a.Recipients.Select(r => new { address = r.Address, result = r.Result, reply = r.Reply }),
         }),
     };

@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Relay.Policy;
+using Relay.Policy.Planning;
 
 namespace Relay.Server.Configuration;
 
@@ -15,13 +17,13 @@ public sealed record RelayConfig(
     IReadOnlyList<IPEndPoint> SmtpImplicitTls,
     IReadOnlyList<IPEndPoint> WebListen,
     IReadOnlyList<string> Domains,
-    IReadOnlyDictionary<string, (string Host, int Port)> Routes,
+    IReadOnlyDictionary<string, NextHop> Routes,
     IReadOnlyList<IPNetwork> TrustedNetworks,
     IReadOnlyList<IPEndPoint> DnsServers,
     int DeliveryPort,
     string? TlsCertificate,
     string? TlsKey,
-    string DefaultPolicy,
+    PolicyLevel DefaultPolicy,
     string? AdminUser,
     string? AdminPasswordHash,
     string DataDirectory,
@@ -33,17 +35,17 @@ public sealed record RelayConfig(
     public string RequireDatabase() =>
         Database ?? throw new ConfigException("Relay:Database", null, "not set (an Npgsql connection string, e.g. Host=/run/postgresql;Database=relay)");
 
-    /// <summary>Policy levels of DESIGN.md § Policy levels, in the Postfix-compatible spelling.</summary>
-    public static readonly IReadOnlyList<string> PolicyLevels = ["none", "may", "encrypt", "dane", "dane-only", "verify", "secure", "fingerprint"];
-
     public static RelayConfig From(IConfiguration configuration)
     {
         var relay = configuration.GetSection(Section);
         var hostname = relay["Hostname"] is { Length: > 0 } h ? ConfigParsers.Domain("Relay:Hostname", h) : SafeHostName();
 
-        var defaultPolicy = relay["Policy:Default"] is { Length: > 0 } p ? p.Trim().ToLowerInvariant() : "dane";
-        if (!PolicyLevels.Contains(defaultPolicy))
-            throw new ConfigException("Relay:Policy:Default", relay["Policy:Default"], $"unknown policy level; expected one of {string.Join(", ", PolicyLevels)}");
+        var defaultPolicy = PolicyLevel.Dane;
+        var defaultText = relay["Policy:Default"];
+        if (!string.IsNullOrEmpty(defaultText) && !PolicyLevelWire.TryParse(defaultText, out defaultPolicy))
+            throw new ConfigException("Relay:Policy:Default", defaultText, $"unknown policy level; expected one of {string.Join(", ", PolicyLevelWire.AllNames)}");
+        if (defaultPolicy == PolicyLevel.Fingerprint)
+            throw new ConfigException("Relay:Policy:Default", defaultText, "fingerprint needs per-destination fingerprints; use it only in the policy table");
 
         var certificate = relay["Tls:Certificate"];
         var key = relay["Tls:Key"];
@@ -54,12 +56,13 @@ public sealed record RelayConfig(
             if (!string.IsNullOrEmpty(path) && !File.Exists(path))
                 throw new ConfigException(name, path, "file not found");
 
-        var routes = new Dictionary<string, (string, int)>(StringComparer.OrdinalIgnoreCase);
+        var deliveryPort = ConfigParsers.Integer("Relay:Delivery:Port", relay["Delivery:Port"], 25, 1, 65535);
+        var routes = new Dictionary<string, NextHop>(StringComparer.OrdinalIgnoreCase);
         foreach (var route in relay.GetSection("Routes").GetChildren())
         {
             var routeKey = $"Relay:Routes:{route.Key}";
             var domain = ConfigParsers.Domain(routeKey, route.Key);
-            routes[domain] = ParseRoute(routeKey, route.Value ?? "");
+            routes[domain] = Route(routeKey, domain, route.Value ?? "");
         }
 
         return new RelayConfig(
@@ -73,7 +76,7 @@ public sealed record RelayConfig(
             routes,
             List(relay, "TrustedNetworks", ConfigParsers.Cidr),
             List(relay, "Dns:Servers", ConfigParsers.EndPoint, ["127.0.0.1:53"]),
-            ConfigParsers.Integer("Relay:Delivery:Port", relay["Delivery:Port"], 25, 1, 65535),
+            deliveryPort,
             string.IsNullOrEmpty(certificate) ? null : certificate,
             string.IsNullOrEmpty(key) ? null : key,
             defaultPolicy,
@@ -83,8 +86,20 @@ public sealed record RelayConfig(
             relay);
     }
 
+    /// <summary>
+    /// The next hop of a route, its text in the canonical "[address]:port" / "host:port" form, which is also the key an
+    /// explicit policy for the route is written under.
+    /// </summary>
+    private static NextHop Route(string key, string domain, string value)
+    {
+        var (host, port) = ParseRoute(key, value);
+        var text = IPAddress.TryParse(host, out var address) ? $"[{address}]:{port}" : $"{host.ToLowerInvariant()}:{port}";
+        try { return NextHop.ForRoute(domain, text); }
+        catch (FormatException e) { throw new ConfigException(key, value, e.Message); }
+    }
+
     /// <summary>"host:port", "[address]:port", "host" or "[address]" (port 25).</summary>
-    public static (string Host, int Port) ParseRoute(string key, string value)
+    private static (string Host, int Port) ParseRoute(string key, string value)
     {
         var text = value.Trim();
         if (text.Length == 0)

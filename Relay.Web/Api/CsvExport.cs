@@ -18,7 +18,7 @@ public static class CsvExport
     {
         app.MapGet("/export/peers.csv", async (HttpContext context, RelayDatabase db, CancellationToken ct) =>
         {
-            var peers = await db.Reads.ListPeersAsync(Filters.Peers(context.Request.Query), new Page(0, Page.MaxLimit), ct);
+            var peers = await db.PeerReader.ListPeersAsync(Filters.Peers(context.Request.Query), new Page(0, Page.MaxLimit), ct);
             return File("peers.csv",
                 ["domain", "name", "address", "last_transport", "last_how", "last_reason", "tls_version", "tls_cipher", "spki_sha256", "best_transport",
                  "tlsa_status", "last_seen", "attempts_cleartext", "attempts_encrypted", "attempts_trusted", "attempts_verified"],
@@ -28,7 +28,7 @@ public static class CsvExport
         });
         app.MapGet("/export/attempts.csv", async (HttpContext context, RelayDatabase db, CancellationToken ct) =>
         {
-            var attempts = await db.Reads.ListAttemptsAsync(Layout.Paging(context, Page.MaxLimit), ct);
+            var attempts = await db.AttemptReader.ListAttemptsAsync(Layout.Paging(context, Page.MaxLimit), ct);
             return File("attempts.csv",
                 ["started", "next_hop", "peer", "address", "stage", "transport", "how", "reason", "policy_level", "tls_version", "tls_cipher", "spki_sha256",
                  "cert_subject", "tlsa_status", "network", "reply"],

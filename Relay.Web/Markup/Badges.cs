@@ -1,22 +1,33 @@
+using Relay.Policy;
+
 namespace Relay.Web.Markup;
 
 /// <summary>
 /// How security words look. The visible text is always the stored word itself, so a page can never
 /// claim more than the database holds; `trusted` and `verified` get different colours and marks
-/// because `trusted` was not downgrade-resistant.
+/// because `trusted` was not downgrade-resistant. No transport (null) is an attempt that sent nothing: it says so,
+/// and never borrows a colour of any transport.
 /// </summary>
 public static class Badges
 {
-    public static SafeHtml Transport(string? word) => word switch
+    public static SafeHtml Transport(string? word)
     {
-        "verified" => Html.Raw("<span class=\"badge t-verified\" title=\"TLS, peer authenticated through a downgrade-resistant channel\">✔✔ verified</span>"),
-        "trusted" => Html.Raw("<span class=\"badge t-trusted\" title=\"TLS, peer authenticated, but the choice of peer was not downgrade-resistant\">✔ trusted</span>"),
-        "encrypted" => Html.Raw("<span class=\"badge t-encrypted\" title=\"TLS, peer not authenticated\">encrypted</span>"),
-        "cleartext" => Html.Raw("<span class=\"badge t-cleartext\" title=\"no TLS\">⚠ cleartext</span>"),
-        null => Html.Raw("<span class=\"badge t-unknown\">—</span>"),
+        if (word is null) return Html.Raw("<span class=\"badge t-nothing\" title=\"no message was sent in this attempt\">nothing sent</span>");
         // Not a vocabulary word: show it as plain text without any colour that suggests protection.
-        _ => Html.Of($"<span class=\"badge t-unknown\">{word}</span>"),
-    };
+        if (!TransportSecurityWire.TryParse(word, out var transport)) return Html.Of($"<span class=\"badge t-unknown\">{word}</span>");
+        var (title, mark) = transport switch
+        {
+            TransportSecurity.Verified => ("TLS, peer authenticated through a downgrade-resistant channel", "✔✔ "),
+            TransportSecurity.Trusted => ("TLS, peer authenticated, but the choice of peer was not downgrade-resistant", "✔ "),
+            TransportSecurity.Encrypted => ("TLS, peer not authenticated", ""),
+            _ => ("no TLS", "⚠ "),
+        };
+        return Html.Of($"<span class=\"badge t-{transport.ToWire()}\" title=\"{title}\">{mark}{transport.ToWire()}</span>");
+    }
+
+    /// <summary>The row class that marks cleartext (or an unknown word, which claims nothing) for the eye.</summary>
+    public static string CleartextRowClass(string? word) =>
+        word is not null && (!TransportSecurityWire.TryParse(word, out var t) || t == TransportSecurity.Cleartext) ? "row-cleartext" : "";
 
     public static SafeHtml Network(string? word) => word switch
     {

@@ -39,10 +39,10 @@ public static class Charts
         return Svg(20 + periods.Count * (RowHeight + 12), "Delivery attempts with and without IPsec", Html.Join(rows));
     }
 
-    /// <summary>A small proportional bar for one peer's attempts per outcome.</summary>
+    /// <summary>A small proportional bar for one peer's attempts per outcome (counts weakest first).</summary>
     public static SafeHtml Share(int cleartext, int encrypted, int trusted, int verified)
     {
-        var counts = new[] { ("cleartext", cleartext), ("encrypted", encrypted), ("trusted", trusted), ("verified", verified) };
+        var counts = Vocabulary.Transports.Zip(new[] { cleartext, encrypted, trusted, verified }).ToArray();
         var total = counts.Sum(c => c.Item2);
         var x = 0.0;
         var parts = new List<SafeHtml>();

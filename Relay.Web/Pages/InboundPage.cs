@@ -13,8 +13,8 @@ public static class InboundPage
         var query = context.Request.Query;
         var filter = Filters.Inbound(query);
         var page = Layout.Paging(context);
-        var senders = await db.Reads.ListInboundSendersAsync(filter, new Page(0, 50), cancellationToken);
-        var sessions = await db.Reads.ListInboundSessionsAsync(filter, page, cancellationToken);
+        var senders = await db.InboundReader.ListInboundSendersAsync(filter, new Page(0, 50), cancellationToken);
+        var sessions = await db.InboundReader.ListInboundSessionsAsync(filter, page, cancellationToken);
         return Layout.Page(context, "Inbound sessions", Html.Of($"""
             <form method="get" action="/inbound" class="filters">
               <label>Security <select name="transport">{Layout.Option("", "any", filter.Transport)}{Html.Join(Vocabulary.Transports, t => Layout.Option(t, t, filter.Transport))}</select></label>
@@ -24,13 +24,13 @@ public static class InboundPage
             <h2>Senders</h2>
             <table class="senders"><thead><tr><th>Client address</th><th>Latest HELO</th><th>Security</th><th>Sessions</th><th>Messages</th><th>Last seen</th></tr></thead>
             <tbody>{Html.Join(senders, s => Html.Of($"""
-                <tr class="{(s.Transport == "cleartext" ? "row-cleartext" : "")}"><td class="literal">{s.ClientAddress}</td><td class="literal client-helo">{Layout.Text(s.LastHelo)}</td>
+                <tr class="{Badges.CleartextRowClass(s.Transport)}"><td class="literal">{s.ClientAddress}</td><td class="literal client-helo">{Layout.Text(s.LastHelo)}</td>
                 <td>{Badges.Transport(s.Transport)}</td><td>{s.Sessions}</td><td>{s.Messages}</td><td>{Badges.Time(s.LastSeen)}</td></tr>
                 """))}</tbody></table>
             <h2>Sessions</h2>
             <table class="sessions"><thead><tr><th>Started</th><th>Listener</th><th>Client</th><th>HELO</th><th>Security</th><th>TLS</th><th>Auth</th><th>Messages</th><th>End</th></tr></thead>
             <tbody>{Html.Join(sessions, s => Html.Of($"""
-                <tr class="{(s.Transport == "cleartext" ? "row-cleartext" : "")}"><td>{Badges.Time(s.StartedAt)}</td><td>{s.Listener}</td><td class="literal">{s.ClientAddress}</td>
+                <tr class="{Badges.CleartextRowClass(s.Transport)}"><td>{Badges.Time(s.StartedAt)}</td><td>{s.Listener}</td><td class="literal">{s.ClientAddress}</td>
                 <td class="literal client-helo">{Layout.Text(s.ClientHelo)}</td><td>{Badges.Transport(s.Transport)}</td><td>{Layout.Text(s.TlsVersion)}<div class="muted">{s.TlsCipher}</div></td>
                 <td class="literal">{Layout.Text(s.AuthUser)}</td><td>{s.Messages}</td><td class="literal">{Layout.Text(s.EndReason)}</td></tr>
                 """))}</tbody></table>

@@ -1,3 +1,4 @@
+using Relay.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Relay.Db;
@@ -10,7 +11,7 @@ public static class OverviewPage
 {
     public static void Map(WebApplication app) => app.MapGet("/", async (HttpContext context, RelayDatabase db, CancellationToken cancellationToken) =>
     {
-        var overview = await db.Reads.GetOverviewAsync(cancellationToken);
+        var overview = await db.OverviewReader.GetOverviewAsync(cancellationToken);
         var queue = overview.Queue;
         var legend = Html.Join(Vocabulary.Transports, t => Html.Of($"<span>{Badges.Transport(t)}</span>"));
         var table = Html.Join(overview.Periods, p => Html.Of($"""
@@ -47,7 +48,7 @@ public static class OverviewPage
             <h2>Peers whose security got worse</h2>
             {downgraded}
             <h2>Inbound sessions, last day</h2>
-            <p>{inbound} <a href="/inbound?transport=cleartext&amp;within=day">who reaches us in cleartext →</a></p>
+            <p>{inbound} <a href="/inbound?transport={TransportSecurity.Cleartext.ToWire()}&amp;within=day">who reaches us in cleartext →</a></p>
             """));
     });
 }

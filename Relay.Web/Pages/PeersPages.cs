@@ -18,7 +18,7 @@ public static class PeersPages
             var query = context.Request.Query;
             var filter = Filters.Peers(query);
             var page = Layout.Paging(context, 100);
-            var peers = await db.Reads.ListPeersAsync(filter, page, cancellationToken);
+            var peers = await db.PeerReader.ListPeersAsync(filter, page, cancellationToken);
             var rows = new List<SafeHtml>();
             string? domain = null;
             foreach (var peer in peers)
@@ -53,12 +53,12 @@ public static class PeersPages
         {
             var name = context.Request.Query["name"].ToString();
             var address = context.Request.Query["address"].ToString();
-            var peer = await db.Reads.GetPeerAsync(name, address, cancellationToken);
+            var peer = await db.PeerReader.GetPeerAsync(name, address, cancellationToken);
             if (peer is null)
                 return Layout.NotFound(context, "That peer");
             var page = Layout.Paging(context, 50);
-            var evidence = await db.Reads.GetPeerEvidenceAsync(name, address, cancellationToken);
-            var attempts = await db.Reads.ListPeerAttemptsAsync(name, address, page, cancellationToken);
+            var evidence = await db.PeerReader.GetPeerEvidenceAsync(name, address, cancellationToken);
+            var attempts = await db.PeerReader.ListPeerAttemptsAsync(name, address, page, cancellationToken);
             return Layout.Page(context, $"Peer {peer.Name} ({peer.Address})", Html.Of($"""
                 {Warnings(peer)}
                 <dl class="facts">
@@ -90,7 +90,7 @@ public static class PeersPages
 
     private static SafeHtml Row(PeerView p, bool showDomain)
     {
-        var rowClass = (p.LastTransport == "cleartext" ? "row-cleartext " : "") + (p.Downgraded ? "row-downgraded" : "");
+        var rowClass = (Badges.CleartextRowClass(p.LastTransport) + " ") + (p.Downgraded ? "row-downgraded" : "");
         var downgrade = p.Downgraded ? Html.Of($" <span class=\"badge t-cleartext downgrade\" title=\"best seen: {p.BestTransport}\">⚠ got worse (was {p.BestTransport})</span>") : SafeHtml.Empty;
         var spkiChanged = p.PreviousSpki is not null ? Html.Of($" <span class=\"badge t-encrypted\" title=\"previous: {p.PreviousSpki}\">changed</span>") : SafeHtml.Empty;
         var total = p.AttemptsCleartext + p.AttemptsEncrypted + p.AttemptsTrusted + p.AttemptsVerified;

@@ -28,7 +28,7 @@ public static class QueuePages
         {
             var page = Layout.Paging(context);
             var state = Filters.State(context.Request.Query["state"].FirstOrDefault());
-            var messages = await db.Reads.ListMessagesAsync(state, page, cancellationToken);
+            var messages = await db.QueueReader.ListMessagesAsync(page, cancellationToken, state);
             return Layout.Page(context, "Queue", Html.Of($"""
                 <form method="get" action="/queue" class="filters">
                   <label>State <select name="state">{Layout.Option("", "any", state)}{Html.Join(Vocabulary.RecipientStates, s => Layout.Option(s, s, state))}</select></label>
@@ -47,7 +47,7 @@ public static class QueuePages
 
         app.MapGet("/queue/{queueId}", async (string queueId, HttpContext context, RelayDatabase db, CancellationToken cancellationToken) =>
         {
-            var message = await db.Reads.GetMessageAsync(queueId, cancellationToken);
+            var message = await db.QueueReader.GetMessageAsync(queueId, cancellationToken);
             return message is null ? Layout.NotFound(context, "That message") : Layout.Page(context, $"Message {message.QueueId}", Detail(message));
         });
 
@@ -56,7 +56,7 @@ public static class QueuePages
             var action = context.Request.Query["action"].ToString();
             if (!actions.TryGetValue(action, out var a))
                 return Layout.Message(context, "Unknown action", "Choose retry, hold, release, bounce or delete.", StatusCodes.Status404NotFound);
-            var message = await db.Reads.GetMessageAsync(queueId, cancellationToken);
+            var message = await db.QueueReader.GetMessageAsync(queueId, cancellationToken);
             if (message is null)
                 return Layout.NotFound(context, "That message");
             return Layout.Page(context, $"{a.Verb}: message {message.QueueId}", Html.Of($"""
@@ -73,7 +73,7 @@ public static class QueuePages
         {
             if (!actions.TryGetValue(action, out var a))
                 return Layout.Message(context, "Unknown action", "Choose retry, hold, release, bounce or delete.", StatusCodes.Status404NotFound);
-            if (await db.Reads.GetMessageAsync(queueId, cancellationToken) is null)
+            if (await db.QueueReader.GetMessageAsync(queueId, cancellationToken) is null)
                 return Layout.NotFound(context, "That message");
             var changed = action switch
             {

@@ -29,6 +29,7 @@ public static class Stylesheet
         .t-encrypted { background: var(--encrypted); }
         .t-cleartext { background: var(--cleartext); }
         .t-unknown { background: #57606a; }
+        .t-nothing { background: #fff; color: #24292f; border: 1px dashed #57606a; }
         .n-auth { background: var(--verified); } .n-anon { background: var(--encrypted); } .n-blocked { background: #000; } .n-none { background: #afb8c1; color: #1f2328; } .n-ipsec { background: #8250df; }
         .d-secure { background: var(--verified); } .d-insecure { background: #afb8c1; color: #1f2328; } .d-failing { background: var(--cleartext); }
         .s-queued { background: #57606a; } .s-deferred { background: var(--encrypted); } .s-delivered { background: var(--verified); }

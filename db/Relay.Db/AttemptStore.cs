@@ -58,10 +58,10 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         await using var command = new NpgsqlCommand("""
             insert into delivery_attempts (next_hop, peer_name, peer_address, peer_port, started_at, duration_ms, stage, reply,
                 policy_level, transport, how, reason, tls_version, tls_cipher, peer_spki_sha256, peer_cert_subject,
-                peer_cert_chain, tlsa_records, tlsa_status, mx_dnssec, address_dnssec, network, network_reason)
+                peer_cert_chain, tlsa_records, tlsa_status, mx_dnssec, address_dnssec, network, network_reason, result_type)
             values (@next_hop, @peer_name, @peer_address, @peer_port, @started_at, @duration_ms, @stage, @reply,
                 @policy_level, @transport, @how, @reason, @tls_version, @tls_cipher, @spki, @subject,
-                @chain, @tlsa, @tlsa_status, @mx_dnssec, @address_dnssec, @network, @network_reason)
+                @chain, @tlsa, @tlsa_status, @mx_dnssec, @address_dnssec, @network, @network_reason, @result_type)
             returning id
             """, connection, transaction);
         var p = command.Parameters;
@@ -81,18 +81,14 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         AddText(p, "address_dnssec", a.AddressDnssec);
         p.AddWithValue("network", a.Network);
         AddText(p, "network_reason", a.NetworkReason);
+        AddText(p, "result_type", a.ResultType);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static async Task RecordRecipientAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long attemptId,
         RecipientOutcome outcome, CancellationToken cancellationToken)
     {
-        var result = outcome.Result switch
-        {
-            RecipientResult.Delivered => "delivered",
-            RecipientResult.Bounced => "bounced",
-            _ => "deferred",
-        };
+        var result = RecipientResults.ToWire(outcome.Result);
         await using var command = new NpgsqlCommand("""
             with link as (
                 insert into attempt_recipients (attempt_id, recipient_id, result, reply)
@@ -115,8 +111,18 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
 
     private static async Task UpsertPeerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AttemptRecord a, CancellationToken cancellationToken)
     {
-        // best_transport only ever rises: it is the memory that lets the UI and TOFU spot a downgrade.
-        await using var command = new NpgsqlCommand("""
+        // An attempt that sent nothing says nothing about the transport the peer gives mail: it only marks the peer as
+        // seen (a new peer then has no transport yet). best_transport only ever rises: it is the memory that lets the
+        // UI and TOFU spot a downgrade.
+        await using var command = new NpgsqlCommand(a.Transport is null ? """
+            insert into peers as p (next_hop, name, address, last_how, last_tlsa_status, last_tlsa_records)
+            values (@next_hop, @name, @address, 'none', @tlsa_status, @tlsa)
+            on conflict (name, address) do update set
+                next_hop = excluded.next_hop,
+                last_seen = now(),
+                last_tlsa_status = coalesce(excluded.last_tlsa_status, p.last_tlsa_status),
+                last_tlsa_records = excluded.last_tlsa_records
+            """ : """
             insert into peers as p (next_hop, name, address, last_transport, last_how, last_reason, last_tls_version, last_tls_cipher,
                                last_spki_sha256, best_transport, last_tlsa_status, last_tlsa_records,
                                attempts_cleartext, attempts_encrypted, attempts_trusted, attempts_verified)
@@ -138,9 +144,9 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
                                         and excluded.last_spki_sha256 is not null and p.last_spki_sha256 is not null
                                        then now() else p.spki_changed_at end,
                 last_spki_sha256 = coalesce(excluded.last_spki_sha256, p.last_spki_sha256),
-                best_transport = case when array_position(@order, excluded.last_transport) > array_position(@order, p.best_transport)
+                best_transport = case when p.best_transport is null or transport_rank(excluded.last_transport) > transport_rank(p.best_transport)
                                       then excluded.last_transport else p.best_transport end,
-                best_seen_at = case when array_position(@order, excluded.last_transport) >= array_position(@order, p.best_transport)
+                best_seen_at = case when p.best_transport is null or transport_rank(excluded.last_transport) >= transport_rank(p.best_transport)
                                     then now() else p.best_seen_at end,
                 last_tlsa_status = coalesce(excluded.last_tlsa_status, p.last_tlsa_status),
                 last_tlsa_records = excluded.last_tlsa_records,
@@ -154,14 +160,13 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         p.AddWithValue("name", a.PeerName!);
         p.AddWithValue("address", a.PeerAddress!);
         AddOutcome(p, a);
-        p.AddWithValue("order", TransportOrder);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The outcome columns the attempt row and the peer row share, under the same parameter names.</summary>
     private static void AddOutcome(NpgsqlParameterCollection p, AttemptRecord a)
     {
-        p.AddWithValue("transport", a.Transport);
+        AddText(p, "transport", a.Transport);
         p.AddWithValue("how", a.How);
         AddText(p, "reason", a.Reason);
         AddText(p, "tls_version", a.TlsVersion);
@@ -170,9 +175,6 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         AddText(p, "tlsa_status", a.TlsaStatus);
         p.AddWithValue("tlsa", (a.TlsaRecords ?? []).ToArray());
     }
-
-    /// <summary>Weakest first, as DESIGN.md § Security vocabulary orders them.</summary>
-    internal static readonly string[] TransportOrder = ["cleartext", "encrypted", "trusted", "verified"];
 
     internal static void AddText(NpgsqlParameterCollection parameters, string name, string? value) =>
         parameters.AddWithValue(name, NpgsqlDbType.Text, (object?)value ?? DBNull.Value);

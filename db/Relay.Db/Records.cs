@@ -67,9 +67,23 @@ public sealed record QueuedMessage(
 
 public enum RecipientResult { Delivered, Deferred, Bounced }
 
+public static class RecipientResults
+{
+    /// <summary>The word of recipients.state and attempt_recipients.result.</summary>
+    public static string ToWire(RecipientResult result) => result switch
+    {
+        RecipientResult.Delivered => "delivered",
+        RecipientResult.Bounced => "bounced",
+        _ => "deferred",
+    };
+}
+
 public sealed record RecipientOutcome(long RecipientId, RecipientResult Result, string? Reply, DateTimeOffset? NextAttemptAt = null);
 
-/// <summary>One SMTP session with one peer, with the full outcome of DESIGN.md § Security vocabulary.</summary>
+/// <summary>
+/// One SMTP session with one peer (or a next hop's verdict when no session carried the message), with the full outcome
+/// of DESIGN.md § Security vocabulary. <see cref="Transport"/> null: nothing was sent, and <see cref="Reason"/> says why.
+/// </summary>
 public sealed record AttemptRecord(
     string NextHop,
     string? PeerName,
@@ -80,7 +94,7 @@ public sealed record AttemptRecord(
     string Stage,
     string? Reply,
     string PolicyLevel,
-    string Transport,
+    string? Transport,
     string How,
     string? Reason,
     string? TlsVersion = null,
@@ -93,7 +107,8 @@ public sealed record AttemptRecord(
     string? MxDnssec = null,
     string? AddressDnssec = null,
     string Network = "none",
-    string? NetworkReason = null);
+    string? NetworkReason = null,
+    string? ResultType = null);
 
 public sealed record Page(int Offset = 0, int Limit = 50)
 {

@@ -16,7 +16,11 @@ public sealed class RelayDatabase : IAsyncDisposable
         DataSource = builder.Build();
         Queue = new QueueStore(DataSource);
         Attempts = new AttemptStore(DataSource);
-        Reads = new ReadModels(DataSource);
+        QueueReader = new QueueReader(DataSource);
+        AttemptReader = new AttemptReader(DataSource);
+        PeerReader = new PeerReader(DataSource);
+        InboundReader = new InboundReader(DataSource);
+        OverviewReader = new OverviewReader(DataSource);
         Policies = new PolicyStore(DataSource);
         Admin = new QueueAdmin(DataSource);
         Sessions = new InboundSessionStore(DataSource);
@@ -27,7 +31,12 @@ public sealed class RelayDatabase : IAsyncDisposable
 
     public QueueStore Queue { get; }
     public AttemptStore Attempts { get; }
-    public ReadModels Reads { get; }
+    // Read-only, one reader per screen.
+    public QueueReader QueueReader { get; }
+    public AttemptReader AttemptReader { get; }
+    public PeerReader PeerReader { get; }
+    public InboundReader InboundReader { get; }
+    public OverviewReader OverviewReader { get; }
     public PolicyStore Policies { get; }
     public QueueAdmin Admin { get; }
     public InboundSessionStore Sessions { get; }

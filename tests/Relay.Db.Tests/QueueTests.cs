@@ -16,7 +16,7 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
         var id = await Db.Queue.EnqueueAsync(TestMessages.Simple(), TestMessages.Recipients(3, "Enqueue.Example"), CancellationToken.None);
 
         Assert.True(QueueId.IsWellFormed(id), id);
-        var detail = await Db.Reads.GetMessageAsync(id, CancellationToken.None);
+        var detail = await Db.QueueReader.GetMessageAsync(id, CancellationToken.None);
         Assert.NotNull(detail);
         Assert.Equal("alice@example.org", detail.Sender);
         Assert.Equal(3, detail.Recipients.Count);
@@ -107,12 +107,12 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
             new RecipientOutcome(claimed[1].RecipientId, RecipientResult.Deferred, "451 4.3.0 later", retryAt),
         ], CancellationToken.None);
 
-        var detail = (await Db.Reads.GetMessageAsync(id, CancellationToken.None))!;
+        var detail = (await Db.QueueReader.GetMessageAsync(id, CancellationToken.None))!;
         Assert.Equal(["delivered", "deferred"], detail.Recipients.Select(r => r.State));
         Assert.All(detail.Recipients, r => Assert.Equal(1, r.Attempts));
         Assert.Equal("encrypted", Assert.Single(detail.Attempts).Transport);
         Assert.Equal(2, detail.Attempts[0].Recipients.Count);
-        var peer = Assert.Single(await Db.Reads.ListPeersAsync(new Page(0, 500), CancellationToken.None), p => p.Name == "mx.record.example");
+        var peer = Assert.Single(await Db.PeerReader.ListPeersAsync(new PeerFilter(), new Page(0, 500), CancellationToken.None), p => p.Name == "mx.record.example");
         Assert.Equal("encrypted", peer.LastTransport);
         Assert.Equal(1, peer.AttemptsEncrypted);
         // the deferred recipient is not due yet, and the delivered one is never claimed again
@@ -128,7 +128,7 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
         await Db.Attempts.RecordAsync(baseAttempt with { Transport = "cleartext", How = "none", Reason = "starttls-not-offered", TlsVersion = null, PeerSpkiSha256 = null },
             [], CancellationToken.None);
 
-        var peer = (await Db.Reads.ListPeersAsync(new Page(0, 500), CancellationToken.None)).Single(p => p.Name == "mx.down.example");
+        var peer = (await Db.PeerReader.ListPeersAsync(new PeerFilter(), new Page(0, 500), CancellationToken.None)).Single(p => p.Name == "mx.down.example");
         Assert.Equal("cleartext", peer.LastTransport);
         Assert.Equal("verified", peer.BestTransport);
         Assert.True(peer.Downgraded);
@@ -172,7 +172,7 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
 
         Assert.Equal(1, await Db.Peers.ForgetAsync("MX.forget.example.", CancellationToken.None));
         Assert.Equal(0, await Db.Peers.ForgetAsync("mx.forget.example", CancellationToken.None));
-        Assert.DoesNotContain(await Db.Reads.ListPeersAsync(new Page(0, 500), CancellationToken.None), p => p.Name == "mx.forget.example");
+        Assert.DoesNotContain(await Db.PeerReader.ListPeersAsync(new PeerFilter(), new Page(0, 500), CancellationToken.None), p => p.Name == "mx.forget.example");
         Assert.Equal(1, await CountAsync("select count(*) from delivery_attempts where peer_name = 'mx.forget.example'"));
     }
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Db;
-using Relay.Delivery.Planning;
+using Relay.Policy.Planning;
 using Relay.Dns;
 using Relay.Smtp.Client;
 using Relay.TestKit.Postgres;
@@ -32,7 +32,7 @@ internal sealed class Harness : IAsyncDisposable
     public static DeliveryOptions Options(params (string Domain, string Route)[] routes) => new()
     {
         Hostname = "relay.test",
-        Routes = routes.ToDictionary(r => r.Domain, r => r.Route, StringComparer.OrdinalIgnoreCase),
+        Routes = routes.ToDictionary(r => r.Domain, r => NextHop.ForRoute(r.Domain, r.Route), StringComparer.OrdinalIgnoreCase),
         Timeouts = new SmtpClientTimeouts
         {
             Connect = TimeSpan.FromSeconds(5), Greeting = TimeSpan.FromSeconds(10), Command = TimeSpan.FromSeconds(10),
@@ -41,8 +41,7 @@ internal sealed class Harness : IAsyncDisposable
         IdlePoll = TimeSpan.FromSeconds(1),
     };
 
-    public DeliveryRole Role(DeliveryOptions options, IDnsResolver? dns = null, IDeliveryPlanner? planner = null) =>
-        new(options, Database, NullLogger.Instance, dns, planner);
+    public DeliveryRole Role(DeliveryOptions options, IDnsResolver? dns = null) => new(options, Database, NullLogger.Instance, dns);
 
     public Task<string> EnqueueAsync(string sender, IEnumerable<string> recipients, string body = "Subject: test\r\n\r\nhello\r\n",
         bool requireTls = false, string? notify = null, byte[]? rawBody = null) =>
@@ -51,12 +50,12 @@ internal sealed class Harness : IAsyncDisposable
             recipients.Select(r => new NewRecipient(r, DsnNotify: notify)).ToList(), CancellationToken.None);
 
     public async Task<MessageDetail> ShowAsync(string queueId) =>
-        await Database.Reads.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException($"{queueId} not found");
+        await Database.QueueReader.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException($"{queueId} not found");
 
     /// <summary>The DSNs in the queue: messages with the null sender.</summary>
     public async Task<IReadOnlyList<QueuedMessage>> BouncesAsync()
     {
-        var list = await Database.Reads.ListMessagesAsync(new Page(0, 500), CancellationToken.None);
+        var list = await Database.QueueReader.ListMessagesAsync(new Page(0, 500), CancellationToken.None);
         var result = new List<QueuedMessage>();
         foreach (var summary in list.Where(m => m.Sender.Length == 0))
             result.Add((await Database.Queue.LoadMessageAsync(summary.QueueId, CancellationToken.None))!);

@@ -86,7 +86,7 @@ public class QueueCommandTests
         Assert.Equal(0, (await RunAsync(h, "queue", "release", id)).Exit);
         Assert.Equal("queued", Assert.Single((await h.ShowAsync(id)).Recipients).State);
         Assert.Equal(0, (await RunAsync(h, "queue", "delete", id)).Exit);
-        Assert.Null(await h.Database.Reads.GetMessageAsync(id, CancellationToken.None));
+        Assert.Null(await h.Database.QueueReader.GetMessageAsync(id, CancellationToken.None));
     }
 
     [Fact]

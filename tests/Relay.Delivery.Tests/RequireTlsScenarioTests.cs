@@ -65,7 +65,9 @@ public class RequireTlsScenarioTests(DaneWorldFixture world) : IClassFixture<Dan
         Assert.False(MailSentTo(peer, "rt2@ee.dane.test"));
         await AssertBouncedWith5730Async(h, id);
         var refused = Assert.Single((await h.ShowAsync(id)).Attempts, a => a.Peer is not null);
-        Assert.Equal(("verified", "dane-ee", "ehlo"), (refused.Transport, refused.How, refused.Stage));
+        // Refused before MAIL: nothing sent, so no transport word; the TLS the channel really had stays recorded.
+        Assert.Equal((null, "none", "ehlo"), (refused.Transport, refused.How, refused.Stage));
+        Assert.NotNull(refused.TlsVersion);
         Assert.Equal("requiretls: peer did not offer REQUIRETLS", refused.Reason);
         Assert.Equal("rt2@ee.dane.test", Assert.Single(refused.Recipients).Address);
     }
@@ -99,7 +101,7 @@ public class RequireTlsScenarioTests(DaneWorldFixture world) : IClassFixture<Dan
         Assert.Contains(peer.Transcript, l => l.Contains("S: 250 REQUIRETLS", StringComparison.Ordinal) || l.Contains("S: 250-REQUIRETLS", StringComparison.Ordinal));
         await AssertBouncedWith5730Async(h, id);
         var refused = Assert.Single((await h.ShowAsync(id)).Attempts, a => a.Peer is not null);
-        Assert.Equal("encrypted", refused.Transport);
+        Assert.Null(refused.Transport);
         Assert.StartsWith("requiretls: peer not authenticated (encrypted)", refused.Reason);
         Assert.StartsWith("TLSv1.", refused.TlsVersion);
     }
@@ -119,7 +121,8 @@ public class RequireTlsScenarioTests(DaneWorldFixture world) : IClassFixture<Dan
         var detail = await h.ShowAsync(id);
         Assert.Equal("deferred", Assert.Single(detail.Recipients).State);
         var failed = Assert.Single(detail.Attempts, a => a.Peer is not null);
-        Assert.Equal(("cleartext", "starttls-not-offered"), (failed.Transport, failed.Reason));
+        Assert.Equal((null, "STARTTLS not offered; the message (REQUIRETLS) requires TLS", "starttls-not-supported"),
+            (failed.Transport, failed.Reason, failed.ResultType));
         Assert.Empty(await h.BouncesAsync());
     }
 

@@ -1,45 +1,44 @@
 using System.Net;
 using Relay.Delivery.Planning;
-using Relay.Delivery.Routing;
 using Relay.Delivery.Sessions;
+using Relay.Policy;
+using Relay.Policy.Certificates;
+using Relay.Policy.Classification;
+using Relay.Policy.Dane;
+using Relay.Policy.Planning;
 using Relay.Smtp.Client;
 using Relay.TestKit.Smtp.Peers;
 
 namespace Relay.Delivery.Tests;
 
-/// <summary>Which parked session may serve which plan: equal keys only, and never cleartext where TLS is required.</summary>
+/// <summary>Which parked session may serve which plan: equal keys only (plans by value), and never cleartext where TLS is required.</summary>
 public class SessionKeyTests
 {
-    private sealed class AnyJudge : ICertificateJudge
-    {
-        public CertificateVerdict Judge(TlsPeerEvidence evidence) => new(true, "encrypted", "none");
-    }
+    private static PeerPlan Plan(PolicyLevel level = PolicyLevel.Dane, PeerMode mode = PeerMode.Opportunistic, byte tlsaFirstByte = 1,
+        params IPAddress[] addresses) =>
+        new("mx.example.test", 10, addresses.Length == 0 ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : addresses, level, mode, MxDnssec.Secure,
+            AddressDnssec.Secure, TlsaStatus.Secure, "mx.example.test", [new TlsaAssociation(3, 1, 1, [tlsaFirstByte, 2, 3])], [],
+            "mx.example.test", [new ReferenceIdentifier("mx.example.test")], [], mode == PeerMode.Opportunistic, "test");
 
-    private static readonly PeerCandidate Peer = new("mx.example.test", IPAddress.Loopback, 25, "secure", "secure");
-
-    private static PeerPlan Plan(string level = "dane", TlsMode tls = TlsMode.Opportunistic, string? identity = "judge-a",
-        ICertificateJudge? judge = null) =>
-        new(Peer, level, tls, "mx.example.test", judge ?? new AnyJudge()) { JudgeIdentity = identity };
+    private static PeerTarget Target(PeerPlan plan) => new(plan, IPAddress.Loopback, 25);
 
     [Fact]
-    public void Plans_made_alike_by_separate_planning_runs_share_a_key()
+    public void Plans_made_alike_by_separate_planning_runs_share_a_key_whatever_order_the_addresses_came_in()
     {
-        Assert.Equal(SessionKey.For("Example.test", Plan(), false), SessionKey.For("example.test", Plan(), false));
+        Assert.Equal(SessionKey.For("Example.test", Target(Plan()), false), SessionKey.For("example.test", Target(Plan()), false));
+        Assert.Equal(SessionKey.For("example.test", Target(Plan(addresses: [IPAddress.Loopback, IPAddress.IPv6Loopback])), false),
+            SessionKey.For("example.test", Target(Plan(addresses: [IPAddress.IPv6Loopback, IPAddress.Loopback])), false));
     }
 
     [Fact]
-    public void A_different_judge_level_next_hop_or_REQUIRETLS_demand_gives_a_different_key()
+    public void A_different_tlsa_set_level_next_hop_address_or_REQUIRETLS_demand_gives_a_different_key()
     {
-        var key = SessionKey.For("example.test", Plan(), false);
-        Assert.NotEqual(key, SessionKey.For("example.test", Plan(identity: "judge-b"), false));
-        Assert.NotEqual(key, SessionKey.For("example.test", Plan(level: "encrypt", tls: TlsMode.Required), false));
-        Assert.NotEqual(key, SessionKey.For("other.test", Plan(), false));
-        Assert.NotEqual(key, SessionKey.For("example.test", Plan(), true));
-        // Without an identity text only the very same judge object counts as judging alike.
-        var judge = new AnyJudge();
-        Assert.Equal(SessionKey.For("example.test", Plan(identity: null, judge: judge), false),
-            SessionKey.For("example.test", Plan(identity: null, judge: judge), false));
-        Assert.NotEqual(SessionKey.For("example.test", Plan(identity: null), false), SessionKey.For("example.test", Plan(identity: null), false));
+        var key = SessionKey.For("example.test", Target(Plan()), false);
+        Assert.NotEqual(key, SessionKey.For("example.test", Target(Plan(tlsaFirstByte: 9)), false));
+        Assert.NotEqual(key, SessionKey.For("example.test", Target(Plan(PolicyLevel.Encrypt, PeerMode.Encrypt)), false));
+        Assert.NotEqual(key, SessionKey.For("other.test", Target(Plan()), false));
+        Assert.NotEqual(key, SessionKey.For("example.test", Target(Plan()) with { Address = IPAddress.Parse("127.0.0.2") }, false));
+        Assert.NotEqual(key, SessionKey.For("example.test", Target(Plan()), true));
     }
 
     [Fact]
@@ -47,17 +46,23 @@ public class SessionKeyTests
     {
         await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false });
         await using var client = await SmtpClientSession.ConnectAsync(peer.EndPoint, new SmtpClientTimeouts(), CancellationToken.None);
-        var cleartext = new EstablishedSession(client, Plan(), TransportOutcome.Cleartext("starttls-not-offered"));
-        var encrypted = new EstablishedSession(client, Plan(), new TransportOutcome("encrypted", "none", null, null));
+        EstablishedSession Session(PeerPlan plan, AttemptReport report) => new(client, Target(plan), report, OutcomeClassifier.Channel(plan, report));
+        var noStartTls = new AttemptReport(ClientStage.Ehlo, Connected: true, EhloAccepted: true);
+        var tls = noStartTls with { StartTlsOffered = true, Tls = new TlsFacts(true, null, Version: "TLSv1.3") };
+        var cleartext = Session(Plan(), noStartTls);
+        var encrypted = Session(Plan(PolicyLevel.Encrypt, PeerMode.Encrypt), tls);
+        Assert.Equal(TransportSecurity.Cleartext, cleartext.Security.Transport);
+        Assert.Equal(TransportSecurity.Encrypted, encrypted.Security.Transport);
 
-        Assert.True(SessionKey.For("example.test", Plan(), false).Admits(cleartext));
-        Assert.False(SessionKey.For("example.test", Plan(), true).Admits(cleartext));
-        Assert.False(SessionKey.For("example.test", Plan(level: "encrypt", tls: TlsMode.Required), false).Admits(cleartext));
-        Assert.True(SessionKey.For("example.test", Plan(level: "encrypt", tls: TlsMode.Required), false).Admits(encrypted));
+        Assert.True(SessionKey.For("example.test", Target(Plan()), false).Admits(cleartext));
+        Assert.False(SessionKey.For("example.test", Target(Plan()), true).Admits(cleartext));
+        Assert.False(SessionKey.For("example.test", Target(Plan(PolicyLevel.Encrypt, PeerMode.Encrypt)), false).Admits(cleartext));
+        Assert.True(SessionKey.For("example.test", Target(Plan(PolicyLevel.Encrypt, PeerMode.Encrypt)), false).Admits(encrypted));
         // RFC 8689 §4.2.1: TLS alone is not enough for REQUIRETLS; the session must be verified and the peer must announce it.
-        Assert.False(SessionKey.For("example.test", Plan(), true).Admits(encrypted));
-        var verifiedWithoutTls = new EstablishedSession(client, Plan(), new TransportOutcome("verified", "dane-ee", null, null));
-        Assert.False(SessionKey.For("example.test", Plan(), true).Admits(verifiedWithoutTls));
-        Assert.True(SessionKey.For("example.test", Plan(), false).Admits(verifiedWithoutTls));
+        Assert.False(SessionKey.For("example.test", Target(Plan(PolicyLevel.Encrypt, PeerMode.Encrypt)), true).Admits(encrypted));
+        // A session whose channel does not meet its own plan (DANE required, nothing authenticated) serves no key at all.
+        var unmet = Session(Plan(PolicyLevel.DaneOnly, PeerMode.Dane), tls);
+        Assert.False(unmet.Security.RequirementMet);
+        Assert.False(SessionKey.For("example.test", Target(Plan(PolicyLevel.DaneOnly, PeerMode.Dane)), false).Admits(unmet));
     }
 }

@@ -85,7 +85,11 @@ public class TlsScenarioTests
         var recipient = Assert.Single(detail.Recipients);
         Assert.Equal("deferred", recipient.State);
         Assert.True(recipient.NextAttempt > DateTimeOffset.UtcNow.AddMinutes(4));
-        Assert.Contains(detail.Attempts, a => a.Reason == "starttls-not-offered" && a.PolicyLevel == "encrypt");
+        // Nothing was sent, so no transport is claimed (not even cleartext); the TLS failure is named for TLS reports.
+        var attempt = Assert.Single(detail.Attempts, a => a.Peer is not null);
+        Assert.Equal((null, "starttls-not-supported", "encrypt"), (attempt.Transport, attempt.ResultType, attempt.PolicyLevel));
+        Assert.Equal("STARTTLS not offered; policy encrypt requires TLS", attempt.Reason);
+        Assert.All(detail.Attempts, a => Assert.Null(a.Transport));
     }
 
     [Fact]

@@ -95,7 +95,7 @@ public sealed class AuthenticationTests(WebFixture web) : IClassFixture<WebFixtu
     {
         using var client = await web.LoggedInClientAsync();
         var queueId = web.Data.DeferredQueueId;
-        var before = await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None);
+        var before = await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None);
 
         var missing = await WebFixture.PostFormAsync(client, $"/queue/{queueId}/hold");
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
@@ -107,7 +107,7 @@ public sealed class AuthenticationTests(WebFixture web) : IClassFixture<WebFixtu
         var foreign = await WebFixture.PostFormAsync(client, "/policies", (WebHost.AntiforgeryFieldName, strangerToken), ("destination", "csrf.example"), ("level", "none"));
         Assert.Equal(HttpStatusCode.BadRequest, foreign.StatusCode);
 
-        var after = await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None);
+        var after = await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None);
         Assert.Equal(before!.Recipients.Select(r => r.State), after!.Recipients.Select(r => r.State));
         Assert.DoesNotContain(await web.Db.Policies.ListAsync(CancellationToken.None), p => p.Destination == "csrf.example");
     }
@@ -121,7 +121,7 @@ public sealed class AuthenticationTests(WebFixture web) : IClassFixture<WebFixtu
         Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.GetAsync($"/queue/{queueId}/delete")).StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.GetAsync("/logout")).StatusCode);
-        Assert.NotNull(await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None));
+        Assert.NotNull(await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);   // still logged in
     }
 

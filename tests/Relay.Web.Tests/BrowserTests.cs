@@ -102,7 +102,7 @@ public sealed class BrowserTests(WebFixture web, BrowserFixture browser) : IClas
     public async Task Operator_retries_a_deferred_message_after_confirming()
     {
         var queueId = web.Data.DeferredQueueId;
-        var before = (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt;
+        var before = (await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt;
         Assert.True(before > DateTimeOffset.UtcNow.AddMinutes(30));
         var page = await LoggedInPageAsync();
         await page.GotoAsync("/queue");
@@ -110,11 +110,11 @@ public sealed class BrowserTests(WebFixture web, BrowserFixture browser) : IClas
         await page.ClickAsync($"a:text-is('{queueId}')");
         await page.ClickAsync("a.action:text('Retry now')");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("Make every waiting recipient");
-        Assert.True((await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt > DateTimeOffset.UtcNow.AddMinutes(30),
+        Assert.True((await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt > DateTimeOffset.UtcNow.AddMinutes(30),
             "the confirmation page alone changes nothing");
         await page.ClickAsync("button:text('Yes, retry now')");
         await Assertions.Expect(page.Locator("p.notice")).ToContainTextAsync("due now");
-        var after = (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt;
+        var after = (await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().NextAttempt;
         Assert.True(after <= DateTimeOffset.UtcNow.AddSeconds(5), $"next attempt {after:O} is now");
         await page.Context.CloseAsync();
     }

@@ -11,22 +11,22 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
     [Fact]
     public async Task Peers_filter_cleartext_in_the_last_day_excludes_an_older_cleartext_attempt_that_the_last_week_finds()
     {
-        var day = await web.Db.Reads.ListPeersAsync(new PeerFilter(Transport: "cleartext", Within: TimeSpan.FromDays(1)), new Page(), CancellationToken.None);
+        var day = await web.Db.PeerReader.ListPeersAsync(new PeerFilter(Transport: "cleartext", Within: TimeSpan.FromDays(1)), new Page(), CancellationToken.None);
         Assert.Equal([TestData.Cleartext.Name], day.Select(p => p.Name));
-        var week = await web.Db.Reads.ListPeersAsync(new PeerFilter(Transport: "cleartext", Within: TimeSpan.FromDays(7)), new Page(), CancellationToken.None);
+        var week = await web.Db.PeerReader.ListPeersAsync(new PeerFilter(Transport: "cleartext", Within: TimeSpan.FromDays(7)), new Page(), CancellationToken.None);
         Assert.Equal([TestData.Trusted.Name, TestData.Cleartext.Name], week.Select(p => p.Name).Order(StringComparer.Ordinal));
-        var latest = await web.Db.Reads.ListPeersAsync(new PeerFilter(Transport: "trusted"), new Page(), CancellationToken.None);
+        var latest = await web.Db.PeerReader.ListPeersAsync(new PeerFilter(Transport: "trusted"), new Page(), CancellationToken.None);
         Assert.Equal([TestData.Trusted.Name], latest.Select(p => p.Name));
-        var worse = await web.Db.Reads.ListPeersAsync(new PeerFilter(DowngradedOnly: true), new Page(), CancellationToken.None);
+        var worse = await web.Db.PeerReader.ListPeersAsync(new PeerFilter(DowngradedOnly: true), new Page(), CancellationToken.None);
         Assert.Equal([TestData.Downgraded.Name], worse.Select(p => p.Name));
-        var search = await web.Db.Reads.ListPeersAsync(new PeerFilter(Search: "%"), new Page(), CancellationToken.None);
+        var search = await web.Db.PeerReader.ListPeersAsync(new PeerFilter(Search: "%"), new Page(), CancellationToken.None);
         Assert.Empty(search);   // LIKE wildcards in the search box are literal
     }
 
     [Fact]
     public async Task Overview_counts_attempts_by_transport_and_network_per_period_and_the_queue()
     {
-        var overview = await web.Db.Reads.GetOverviewAsync(CancellationToken.None);
+        var overview = await web.Db.OverviewReader.GetOverviewAsync(CancellationToken.None);
         var hour = overview.Periods.Single(p => p.Period == "hour");
         var week = overview.Periods.Single(p => p.Period == "week");
         Assert.Equal(1, hour.ByTransport["verified"]);
@@ -147,11 +147,11 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
         Assert.Contains($"action=\"/queue/{queueId}/hold\"", confirm);
         var hold = await WebFixture.PostFormAsync(client, $"/queue/{queueId}/hold", (WebHost.AntiforgeryFieldName, WebFixture.FormToken(confirm)));
         Assert.Equal(HttpStatusCode.Redirect, hold.StatusCode);
-        Assert.Equal("held", (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
+        Assert.Equal("held", (await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
 
         var release = await WebFixture.PostFormAsync(client, $"/queue/{queueId}/release", (WebHost.AntiforgeryFieldName, WebFixture.FormToken(confirm)));
         Assert.Equal(HttpStatusCode.Redirect, release.StatusCode);
-        Assert.Equal("deferred", (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
+        Assert.Equal("deferred", (await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
         Assert.Equal(HttpStatusCode.Redirect, bounce.StatusCode);
         Assert.EndsWith("done=bounce-requested", bounce.Headers.Location!.ToString());
         // The web UI never bounces itself: the recipient waits, flagged, for a delivery worker.
-        Assert.Equal("queued", (await web.Db.Reads.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
+        Assert.Equal("queued", (await web.Db.QueueReader.GetMessageAsync(queueId, CancellationToken.None))!.Recipients.Single().State);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class TestData
     public static async Task RecordAsync(RelayDatabase db, string queueId, AttemptRecord attempt, RecipientResult result, DateTimeOffset? next = null,
         string? replyOverride = null)
     {
-        var message = await db.Reads.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException(queueId);
+        var message = await db.QueueReader.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException(queueId);
         await db.Attempts.RecordAsync(attempt, message.Recipients.Select(r => new RecipientOutcome(r.Id, result, replyOverride ?? attempt.Reply, next)).ToList(),
             CancellationToken.None);
     }

@@ -1,19 +1,15 @@
 namespace Relay.Smtp.Client;
 
-/// <summary>Where a client session was when it ended: the words stored in delivery_attempts.stage.</summary>
-public static class ClientStage
+/// <summary>Where a client session was when it ended, in protocol order. <see cref="Dns"/>: before any connection.</summary>
+public enum ClientStage { Dns, Connect, Greeting, Ehlo, StartTls, Tls, Mail, Rcpt, Data, Dot, Quit }
+
+public static class ClientStageWire
 {
-    public const string Dns = "dns";
-    public const string Connect = "connect";
-    public const string Greeting = "greeting";
-    public const string Ehlo = "ehlo";
-    public const string StartTls = "starttls";
-    public const string Tls = "tls";
-    public const string Mail = "mail";
-    public const string Rcpt = "rcpt";
-    public const string Data = "data";
-    public const string Dot = "dot";
-    public const string Quit = "quit";
+    private static readonly string[] Names = ["dns", "connect", "greeting", "ehlo", "starttls", "tls", "mail", "rcpt", "data", "dot", "quit"];
+
+    /// <summary>The word stored in delivery_attempts.stage and shown everywhere.</summary>
+    public static string ToWire(this ClientStage stage) =>
+        (int)stage >= 0 && (int)stage < Names.Length ? Names[(int)stage] : throw new ArgumentOutOfRangeException(nameof(stage), stage, null);
 }
 
 public enum ClientFailureKind
@@ -31,9 +27,9 @@ public enum ClientFailureKind
 }
 
 /// <summary>A session that cannot go on. <see cref="Stage"/> says where; <see cref="Exception.Message"/> is for the operator.</summary>
-public sealed class SmtpClientException(string stage, ClientFailureKind kind, string message, Exception? inner = null)
+public sealed class SmtpClientException(ClientStage stage, ClientFailureKind kind, string message, Exception? inner = null)
     : Exception(message, inner)
 {
-    public string Stage { get; } = stage;
+    public ClientStage Stage { get; } = stage;
     public ClientFailureKind Kind { get; } = kind;
 }

@@ -18,7 +18,6 @@ public sealed class SmtpClientSession : IAsyncDisposable
     private readonly Socket socket;
     private readonly SmtpClientTimeouts timeouts;
     private Stream stream;
-    private SslStream? tls;
     private readonly byte[] buffer = new byte[ReplyParser.MaxReplyBytes + 4096];
     private int start;
     private int end;
@@ -125,7 +124,6 @@ public sealed class SmtpClientSession : IAsyncDisposable
             var what = e is OperationCanceledException ? "timed out" : Innermost(e);
             throw new SmtpClientException(ClientStage.Tls, ClientFailureKind.TlsHandshake, what, e);
         }
-        tls = ssl;
         stream = ssl;
         start = end = 0;
         var leaf = ssl.RemoteCertificate is { } rc ? rc as X509Certificate2 ?? new X509Certificate2(rc) : null;
@@ -167,7 +165,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
     }
 
     /// <summary>DATA, then the encoded body (see <see cref="DataEncoder"/>). Returns the reply and the stage it belongs to.</summary>
-    public async Task<(ServerReply Reply, string Stage)> DataAsync(byte[] encodedBody, CancellationToken cancellationToken)
+    public async Task<(ServerReply Reply, ClientStage Stage)> DataAsync(byte[] encodedBody, CancellationToken cancellationToken)
     {
         var reply = await CommandAsync(ClientStage.Data, "DATA", timeouts.Command, cancellationToken).ConfigureAwait(false);
         if (reply.Code != 354) return (reply, ClientStage.Data);
@@ -188,7 +186,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
         catch (SmtpClientException) { }
     }
 
-    public async Task<ServerReply> CommandAsync(string stage, string command, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ServerReply> CommandAsync(ClientStage stage, string command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await WriteAsync(stage, Encoding.UTF8.GetBytes(CheckLine(command) + "\r\n"), timeout, cancellationToken).ConfigureAwait(false);
         return await ReadReplyAsync(stage, timeout, cancellationToken).ConfigureAwait(false);
@@ -196,7 +194,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
 
     private const int DataBlockSize = 64 * 1024;
 
-    private async Task WriteAsync(string stage, ReadOnlyMemory<byte> bytes, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task WriteAsync(ClientStage stage, ReadOnlyMemory<byte> bytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
@@ -206,7 +204,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SmtpClientException(stage, ClientFailureKind.Timeout, $"timed out sending at stage {stage}");
+            throw new SmtpClientException(stage, ClientFailureKind.Timeout, $"timed out sending at stage {stage.ToWire()}");
         }
         catch (IOException e)
         {
@@ -214,7 +212,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
         }
     }
 
-    private async Task<ServerReply> ReadReplyAsync(string stage, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<ServerReply> ReadReplyAsync(ClientStage stage, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = Deadline(timeout, cancellationToken);
         while (true)
@@ -244,7 +242,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new SmtpClientException(stage, ClientFailureKind.Timeout, $"no reply within {timeout.TotalSeconds:0.#} s at stage {stage}");
+                throw new SmtpClientException(stage, ClientFailureKind.Timeout, $"no reply within {timeout.TotalSeconds:0.#} s at stage {stage.ToWire()}");
             }
             catch (IOException e)
             {

@@ -37,7 +37,7 @@ public sealed class DeliveryQueue : IAsyncDisposable
             recipients.Select(r => new NewRecipient(r)).ToList(), CancellationToken.None);
 
     public async Task<MessageDetail> DetailAsync(string queueId) =>
-        await Database.Reads.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException($"{queueId} is not in the queue");
+        await Database.QueueReader.GetMessageAsync(queueId, CancellationToken.None) ?? throw new InvalidOperationException($"{queueId} is not in the queue");
 
     /// <summary>Waits until every recipient of the message is in one of <paramref name="states"/>; throws with what it saw otherwise.</summary>
     public async Task<MessageDetail> WaitForStatesAsync(string queueId, TimeSpan timeout, params string[] states)

@@ -24,10 +24,10 @@ public class PkixAndFingerprintTests
     }
 
     [Fact]
-    public void Pkix_expired_leaf_is_chain_invalid()
+    public void Pkix_expired_leaf_is_expired_not_merely_chain_invalid()
     {
         var c = ThreeLevel(leafNotBefore: Now.AddDays(-60), leafNotAfter: Now.AddDays(-1));
-        Assert.Equal(PkixVerdict.ChainInvalid, new PkixVerifier([c.Root]).Verify(c.Presented, MxName, Now).Verdict);
+        Assert.Equal(PkixVerdict.Expired, new PkixVerifier([c.Root]).Verify(c.Presented, MxName, Now).Verdict);
     }
 
     [Fact]

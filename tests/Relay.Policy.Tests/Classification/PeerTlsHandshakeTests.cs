@@ -11,9 +11,17 @@ using static Relay.Policy.Tests.TestPki;
 
 namespace Relay.Policy.Tests.Classification;
 
-/// <summary>Real TLS handshakes over loopback sockets: the options delivery uses, with the plan's checks in the callback.</summary>
+/// <summary>Real TLS handshakes over loopback sockets, with the plan's checks in the certificate callback.</summary>
 public class PeerTlsHandshakeTests
 {
+    /// <summary>The chain as the server sent it, leaf first (SslStream puts the extra certificates in ExtraStore).</summary>
+    private static IReadOnlyList<X509Certificate2> Presented(X509Certificate? certificate, X509Chain? chain)
+    {
+        if (certificate is null) return [];
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return [leaf, .. (chain?.ChainPolicy.ExtraStore ?? []).Where(c => !c.RawData.AsSpan().SequenceEqual(leaf.RawData))];
+    }
+
     private static PeerPlan DanePeer(params TlsaAssociation[] tlsa) =>
         ClassifierTests.Peer(PolicyLevel.Dane, PeerMode.Dane, MxDnssec.Secure, TlsaStatus.Secure) with
         {
@@ -50,7 +58,19 @@ public class PeerTlsHandshakeTests
         await client.ConnectAsync(IPAddress.Loopback, port, cts.Token);
         await using var clientSsl = new SslStream(client.GetStream());
         PeerAuthentication? recorded = null;
-        var options = PeerTls.Options(peer, new PeerAuthenticator(new PkixVerifier([]), TimeProvider.System), a => recorded = a);
+        var authenticator = new PeerAuthenticator(new PkixVerifier([]), TimeProvider.System);
+        // What delivery's SMTP client does: the SNI of the plan, and Policy's authenticator as the only judge.
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = peer.Sni ?? "",
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
+            {
+                var (authentication, accept) = authenticator.Authenticate(peer, Presented(certificate, chain));
+                recorded = authentication;
+                return accept;
+            },
+        };
         var accepted = true;
         try
         {

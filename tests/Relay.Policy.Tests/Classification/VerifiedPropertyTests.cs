@@ -2,6 +2,7 @@ using Relay.Policy.Certificates;
 using Relay.Policy.Classification;
 using Relay.Policy.Dane;
 using Relay.Policy.Planning;
+using Relay.Smtp.Client;
 
 namespace Relay.Policy.Tests.Classification;
 
@@ -40,15 +41,21 @@ public class VerifiedPropertyTests
         foreach (var mx in Enum.GetValues<MxDnssec>())
         foreach (var tlsa in Enum.GetValues<TlsaStatus>())
         foreach (var tls in new[] { false, true })
+        foreach (var mailAccepted in new[] { false, true })
         foreach (var auth in Authentications())
         {
             var peer = new PeerPlan("mx.example.com", 10, [], level, mode, mx, AddressDnssec.Secure, tlsa, "mx.example.com",
                 tlsa == TlsaStatus.Secure ? [Record] : [], tlsa == TlsaStatus.Secure ? [Record] : [], "mx.example.com",
                 [new ReferenceIdentifier("mx.example.com")], ["AB"], false, "property");
-            var report = new AttemptReport("quit", true, tls, [], tls ? "TLSv1.3" : null, Authentication: auth);
+            var report = new AttemptReport(ClientStage.Dot, Connected: true, EhloAccepted: true, StartTlsOffered: true,
+                Tls: tls ? new TlsFacts(true, auth, Version: "TLSv1.3") : null, MailAccepted: mailAccepted);
             var outcome = OutcomeClassifier.Classify(peer, report);
             checkedCases++;
 
+            // Nothing sent is its own fact, never a transport, and never without its reason.
+            Assert.Equal(!mailAccepted, outcome.Transport is null);
+            Assert.NotNull(outcome.NothingSent ? outcome.Reason : "sent");
+            if (!mailAccepted) continue;
             Assert.Equal(!tls, outcome.Transport == TransportSecurity.Cleartext);
             if (outcome.Transport <= TransportSecurity.Encrypted) Assert.Equal(AuthenticationMethod.None, outcome.How);
             if (outcome.Transport >= TransportSecurity.Trusted)
@@ -68,7 +75,7 @@ public class VerifiedPropertyTests
             };
             Assert.True(allowed, $"verified without a downgrade-resistant channel: level {level}, mode {mode}, MX {mx}, TLSA {tlsa}, how {outcome.How}");
         }
-        Assert.True(checkedCases > 10_000);
+        Assert.True(checkedCases > 20_000);
         Assert.True(verifiedCases > 0, "the space must contain verified outcomes, or the property says nothing");
     }
 }

@@ -11,7 +11,8 @@ public sealed record InboundFilter(string? Transport = null, TimeSpan? Within = 
 /// <summary>One sending client and the security its sessions reached: "who reaches us in cleartext".</summary>
 public sealed record InboundSender(string ClientAddress, string? LastHelo, string Transport, int Sessions, int Messages, DateTimeOffset LastSeen);
 
-public sealed partial class ReadModels
+/// <summary>The inbound screen: who reaches us, and with what security. Read-only.</summary>
+public sealed class InboundReader(NpgsqlDataSource dataSource)
 {
     public async Task<IReadOnlyList<InboundSessionView>> ListInboundSessionsAsync(InboundFilter filter, Page page, CancellationToken cancellationToken)
     {
@@ -29,10 +30,7 @@ public sealed partial class ReadModels
         var rows = new List<InboundSessionView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            rows.Add(new InboundSessionView(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1),
-                reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3), reader.GetString(4),
-                NullableText(reader, 5), reader.GetString(6), NullableText(reader, 7), NullableText(reader, 8), NullableText(reader, 9),
-                NullableText(reader, 10), reader.GetInt32(11), NullableText(reader, 12)));
+            rows.Add(ReadSession(reader));
         return rows;
     }
 
@@ -54,10 +52,15 @@ public sealed partial class ReadModels
         var rows = new List<InboundSender>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            rows.Add(new InboundSender(reader.GetString(0), NullableText(reader, 1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
+            rows.Add(new InboundSender(reader.GetString(0), reader.NullableText(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
                 reader.GetFieldValue<DateTimeOffset>(5)));
         return rows;
     }
+
+    private static InboundSessionView ReadSession(NpgsqlDataReader reader) => new(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1),
+        reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3), reader.GetString(4),
+        reader.NullableText(5), reader.GetString(6), reader.NullableText(7), reader.NullableText(8), reader.NullableText(9),
+        reader.NullableText(10), reader.GetInt32(11), reader.NullableText(12));
 
     private static void AddInboundFilter(NpgsqlParameterCollection p, InboundFilter filter)
     {

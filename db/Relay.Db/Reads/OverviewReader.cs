@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace Relay.Db;
 
-/// <summary>Attempts in one period, by transport word and by network word (DESIGN.md § Security vocabulary).</summary>
+/// <summary>Attempts that carried mail in one period, by transport word and by network word (DESIGN.md § Security vocabulary).</summary>
 public sealed record PeriodCounts(string Period, TimeSpan Span, IReadOnlyDictionary<string, int> ByTransport, IReadOnlyDictionary<string, int> ByNetwork)
 {
     public int Total => ByTransport.Values.Sum();
@@ -16,7 +16,8 @@ public sealed record QueueCounts(int Messages, int Queued, int Deferred, int Hel
 public sealed record Overview(IReadOnlyList<PeriodCounts> Periods, QueueCounts Queue, IReadOnlyDictionary<string, int> InboundLastDay,
     IReadOnlyList<PeerView> Downgraded);
 
-public sealed partial class ReadModels
+/// <summary>The overview screen, read in one connection. Read-only.</summary>
+public sealed class OverviewReader(NpgsqlDataSource dataSource)
 {
     private static readonly (string Name, TimeSpan Span)[] overviewPeriods =
         [("hour", TimeSpan.FromHours(1)), ("day", TimeSpan.FromDays(1)), ("week", TimeSpan.FromDays(7))];
@@ -30,8 +31,8 @@ public sealed partial class ReadModels
             select w.name, d.transport, d.network, count(*)::int
             from unnest(@names, @spans) as w(name, span)
             join delivery_attempts d on d.started_at >= now() - w.span
-            -- only sessions with a peer: a "no peer could be tried" deferral row carried no mail at all
-            where d.peer_address is not null
+            -- only sessions that carried mail: an attempt that sent nothing has no transport to count
+            where d.transport is not null
             group by w.name, d.transport, d.network
             """, connection))
         {
@@ -76,7 +77,7 @@ public sealed partial class ReadModels
                 inbound[reader.GetString(0)] = reader.GetInt32(1);
         }
 
-        var downgraded = await ListPeersAsync(connection, new PeerFilter(DowngradedOnly: true, Sort: PeerSort.LastSeenNewest), new Page(0, 20),
+        var downgraded = await PeerReader.ListAsync(connection, new PeerFilter(DowngradedOnly: true, Sort: PeerSort.LastSeenNewest), new Page(0, 20),
             cancellationToken).ConfigureAwait(false);
         return new Overview(periods, queue, inbound, downgraded);
     }
