@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Server.Configuration;
-using Relay.Server.Smtp;
+using Relay.Inbound;
 using Relay.Smtp.Server;
 
 namespace Relay.Server.Roles;

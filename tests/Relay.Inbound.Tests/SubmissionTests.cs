@@ -1,11 +1,10 @@
 using System.Net;
 using System.Net.Security;
 using System.Text;
-using Relay.Server.Smtp;
 using Relay.TestKit.Postgres;
 using Relay.TestKit.Smtp;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class SubmissionTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

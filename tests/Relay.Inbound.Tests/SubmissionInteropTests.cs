@@ -1,9 +1,8 @@
 using System.Net;
-using Relay.Server.Smtp;
 using Relay.TestKit;
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 /// <summary>Real clients on the submission listeners: swaks (587, STARTTLS + AUTH LOGIN) and smtplib (465, AUTH PLAIN).</summary>
 public class SubmissionInteropTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>
 /// Submission credentials as stored in configuration: <c>pbkdf2-sha256$ITERATIONS$SALT_B64$HASH_B64</c>

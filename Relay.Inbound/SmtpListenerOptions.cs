@@ -1,7 +1,7 @@
 using System.Net;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>
 /// Everything the inbound listener is configured with. Defaults follow Postfix where Postfix has one
