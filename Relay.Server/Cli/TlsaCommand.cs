@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Relay.Server.Smtp;
+using Relay.Inbound;
 
 namespace Relay.Server.Cli;
 

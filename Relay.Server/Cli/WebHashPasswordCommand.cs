@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Relay.Web.Auth;
+using Relay.Db;
 
 namespace Relay.Server.Cli;
 

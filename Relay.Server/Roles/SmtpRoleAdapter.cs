@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Server.Configuration;
-using Relay.Server.Smtp;
+using Relay.Inbound;
 using Relay.Smtp.Server;
 
 namespace Relay.Server.Roles;
@@ -74,9 +74,11 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
         }
         foreach (var user in smtp.GetSection("Credentials").GetChildren())
         {
-            if (string.IsNullOrWhiteSpace(user.Value))
-                throw new ConfigException($"Relay:Smtp:Credentials:{user.Key}", null, "empty password hash");
-            options.Credentials[user.Key] = user.Value;
+            // Checked here, with the admin login's own check, so a bad hash stops start-up instead of
+            // failing every AUTH as "wrong password"; the hash itself stays out of the message.
+            if (!PasswordHasher.IsWellFormed(user.Value, out var problem))
+                throw new ConfigException($"Relay:Smtp:Credentials:{user.Key}", null, problem);
+            options.Credentials[user.Key] = user.Value!;
         }
         return options;
     }

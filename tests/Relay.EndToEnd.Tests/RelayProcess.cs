@@ -36,10 +36,17 @@ public sealed class RelayProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion: exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> environment,
-        params string[] arguments)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> environment,
+        params string[] arguments) => RunWithInputAsync(environment, "", arguments);
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="input"/> on standard input, which is then closed
+    /// (a command that reads stdin, like `relay web hash-password`, sees end of input rather than waiting).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithInputAsync(IReadOnlyDictionary<string, string> environment,
+        string input, params string[] arguments)
     {
         using var process = Process.Start(Info(environment, arguments))!;
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Relay.Db;
 using Relay.TestKit.Postgres;
 using Relay.Web;
-using Relay.Web.Auth;
 
 namespace Relay.Web.Tests;
 

@@ -1,9 +1,9 @@
 using System.Net;
-using Relay.Server.Smtp;
+using Relay.Db;
 using Relay.TestKit;
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 /// <summary>Real clients on the submission listeners: swaks (587, STARTTLS + AUTH LOGIN) and smtplib (465, AUTH PLAIN).</summary>
 public class SubmissionInteropTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
@@ -17,7 +17,7 @@ public class SubmissionInteropTests(DatabaseFixture fixture) : IClassFixture<Dat
         {
             o.Submission = [new IPEndPoint(IPAddress.Loopback, 0)];
             o.ImplicitTls = [new IPEndPoint(IPAddress.Loopback, 0)];
-            o.Credentials = new Dictionary<string, string> { ["alice"] = PasswordHash.Create("s3cret pass", 1000) };
+            o.Credentials = new Dictionary<string, string> { ["alice"] = PasswordHasher.Hash("s3cret pass", PasswordHasher.MinimumIterations) };
         });
         var viaSwaks = QueueRows.UniqueSender("swaks-auth");
         await Processes.RunAsync("swaks", ["--server", "127.0.0.1", "--port", listener.Role.SubmissionEndpoints[0].Port.ToString(), "--tls",

@@ -3,7 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>The server side of TLS for every listener: one certificate, TLS 1.2 and 1.3 only.</summary>
 public sealed class TlsContext(X509Certificate2 certificate, bool askClientCertificate) : IDisposable

@@ -4,7 +4,7 @@ using Relay.Db;
 using Relay.Smtp.Protocol;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>Which listener a session came in on; the words are the ones stored in inbound_sessions.listener.</summary>
 public enum ListenerKind { Smtp, Submission, ImplicitTls }

@@ -1,7 +1,7 @@
 using Relay.TestKit.Postgres;
 using Relay.TestKit.Smtp;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class ProtocolTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

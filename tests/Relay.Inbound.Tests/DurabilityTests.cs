@@ -4,7 +4,7 @@ using Relay.Db;
 using Relay.TestKit;
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class DurabilityTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

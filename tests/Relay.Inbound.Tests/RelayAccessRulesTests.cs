@@ -1,9 +1,8 @@
 using System.Net;
 using System.Text;
-using Relay.Server.Smtp;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class RelayAccessRulesTests
 {

@@ -2,7 +2,7 @@ using System.Net;
 using Relay.TestKit.Postgres;
 using Relay.TestKit.Smtp;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class PipeliningTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

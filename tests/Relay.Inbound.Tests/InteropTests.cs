@@ -1,7 +1,7 @@
 using Relay.TestKit;
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 /// <summary>Independent, real SMTP clients (swaks, Python's smtplib) against the listener.</summary>
 public class InteropTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>

@@ -1,7 +1,7 @@
 using System.Net;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 public enum RecipientVerdict { Hosted, Relay, RelayDenied, UnknownUser }
 

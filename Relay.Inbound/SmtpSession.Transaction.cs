@@ -3,7 +3,7 @@ using Relay.Db;
 using Relay.Smtp.Protocol;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 internal sealed partial class SmtpSession
 {

@@ -1,7 +1,7 @@
 using System.Net;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>
 /// Everything the inbound listener is configured with. Defaults follow Postfix where Postfix has one
@@ -37,7 +37,7 @@ public sealed class SmtpListenerOptions
     /// <summary>Where a self-signed certificate is generated on first start and kept, when none is configured. Null: generated in memory per start.</summary>
     public string? GeneratedCertificateDirectory { get; set; }
 
-    /// <summary>Submission users: user name → <see cref="PasswordHash"/> string.</summary>
+    /// <summary>Submission users: user name → <see cref="Relay.Db.PasswordHasher"/> string (made by `relay web hash-password`).</summary>
     public IDictionary<string, string> Credentials { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Request (never require) a client certificate so its SPKI can be recorded; it does not raise the inbound transport word.</summary>

@@ -1,6 +1,6 @@
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class LifecycleTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

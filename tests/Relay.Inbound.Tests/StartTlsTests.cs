@@ -1,9 +1,8 @@
 using System.Security.Authentication;
 using System.Security.Cryptography;
-using Relay.Server.Smtp;
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class StartTlsTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

@@ -1,6 +1,6 @@
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 /// <summary>
 /// SMTP smuggling (CVE-2023-51766 and friends): a message carrying a fake end of data followed by a second,

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Smtp.Protocol;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>
 /// The inbound SMTP role: binds every configured endpoint, accepts connections, enforces the global and

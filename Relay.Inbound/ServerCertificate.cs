@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>
 /// The certificate STARTTLS presents: the configured PEM pair, else a self-signed one generated on first

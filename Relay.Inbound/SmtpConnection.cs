@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Relay.Smtp.Protocol;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 /// <summary>Raised when a read or write misses its deadline; the session answers 421 4.4.2.</summary>
 public sealed class SmtpTimeoutException : Exception

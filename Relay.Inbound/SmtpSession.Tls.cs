@@ -5,7 +5,7 @@ using Relay.Db;
 using Relay.Smtp.Protocol;
 using Relay.Smtp.Server;
 
-namespace Relay.Server.Smtp;
+namespace Relay.Inbound;
 
 internal sealed partial class SmtpSession
 {
@@ -80,7 +80,7 @@ internal sealed partial class SmtpSession
                 await ErrorAsync(new SmtpReply(504, "5.5.4", "Error: unsupported authentication mechanism")).ConfigureAwait(false);
                 return;
         }
-        if (_options.Credentials.TryGetValue(user, out var stored) && PasswordHash.Verify(password, stored))
+        if (_options.Credentials.TryGetValue(user, out var stored) && PasswordHasher.Verify(password, stored))
         {
             _authUser = user;
             _logger.LogInformation("smtp: {Client} authenticated as {User}", _client, user);

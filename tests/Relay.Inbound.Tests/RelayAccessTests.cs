@@ -1,7 +1,7 @@
 using System.Net;
 using Relay.TestKit.Postgres;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 public class RelayAccessTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {

@@ -2,7 +2,7 @@ using Relay.TestKit;
 using Relay.TestKit.Postgres;
 using Relay.TestKit.Smtp;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 /// <summary>Postfix's smtp client (PIPELINING, 8BITMIME, its own STARTTLS) relaying into the listener.</summary>
 public class PostfixInteropTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>

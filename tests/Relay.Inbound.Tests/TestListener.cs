@@ -2,10 +2,9 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Relay.Db;
-using Relay.Server.Smtp;
 using Relay.TestKit.Smtp;
 
-namespace Relay.Server.Tests.Smtp;
+namespace Relay.Inbound.Tests;
 
 /// <summary>A real <see cref="SmtpRole"/> on 127.0.0.1 port 0 with test defaults; disposed per test.</summary>
 public sealed class TestListener : IAsyncDisposable
