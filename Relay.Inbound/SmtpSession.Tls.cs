@@ -41,9 +41,9 @@ internal sealed partial class SmtpSession
         }
         _connection.ReplaceStream(ssl);
         var spki = ssl.RemoteCertificate is { } certificate ? TlsContext.SpkiSha256(certificate) : null;
-        // A client certificate we did not verify against anything is recorded but never raises the word above "encrypted".
+        // A client certificate we did not verify against anything is recorded but never raises the transport above encrypted.
         _clientCertificateVerified = false;
-        _security = new InboundSecurity("encrypted", TlsContext.ProtocolWord(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString(), spki);
+        _security = InboundSecurity.Encrypted(TlsContext.ProtocolWord(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString(), spki);
         return true;
     }
 

@@ -60,7 +60,7 @@ internal sealed partial class SmtpSession
     }
 
     private string ListenerWord => _kind switch { ListenerKind.Submission => "submission", ListenerKind.ImplicitTls => "smtps", _ => "smtp" };
-    private bool TlsActive => _security.Transport != "cleartext";
+    private bool TlsActive => !_security.IsCleartext;
     private bool AuthOffered => _kind != ListenerKind.Smtp && _options.Credentials.Count > 0;
 
     private SessionFacts Facts => new(TlsOffered: true, TlsActive, AuthOffered, _authUser is not null, AuthRequired: _kind != ListenerKind.Smtp);

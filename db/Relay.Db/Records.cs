@@ -7,6 +7,11 @@ namespace Relay.Db;
 public sealed record InboundSecurity(string Transport, string? TlsVersion = null, string? TlsCipher = null, string? ClientSpki = null)
 {
     public static InboundSecurity Cleartext { get; } = new("cleartext");
+
+    /// <summary>TLS with a client we did not authenticate: the inbound listener never claims more (it checks no client certificate).</summary>
+    public static InboundSecurity Encrypted(string tlsVersion, string tlsCipher, string? clientSpki) => new("encrypted", tlsVersion, tlsCipher, clientSpki);
+
+    public bool IsCleartext => Transport == Cleartext.Transport;
 }
 
 public sealed record NewMessage(

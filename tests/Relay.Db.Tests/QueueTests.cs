@@ -136,6 +136,36 @@ public class QueueTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture
     }
 
     [Fact]
+    public async Task An_attempt_that_sent_nothing_stores_no_transport_and_leaves_the_peer_memory_alone()
+    {
+        var refused = new AttemptRecord("nothing.example", "mx.nothing.example", "127.0.0.12", 25, DateTimeOffset.UtcNow, TimeSpan.Zero,
+            "tls", "certificate rejected: no-match", "dane", null, "none", "certificate rejected: no-match", ResultType: "tlsa-invalid");
+        await Db.Attempts.RecordAsync(refused, [], CancellationToken.None);
+        var first = (await Db.PeerReader.ListPeersAsync(new PeerFilter(), new Page(0, 500), CancellationToken.None)).Single(p => p.Name == "mx.nothing.example");
+        Assert.Equal((null, null, 0), (first.LastTransport, first.BestTransport, first.AttemptsCleartext));
+        Assert.False(first.Downgraded);
+
+        var verified = refused with { Stage = "dot", Reply = "250 ok", Transport = "verified", How = "dane-ee", Reason = null, TlsVersion = "TLSv1.3", ResultType = null };
+        await Db.Attempts.RecordAsync(verified, [], CancellationToken.None);
+        await Db.Attempts.RecordAsync(refused, [], CancellationToken.None);
+        var peer = (await Db.PeerReader.ListPeersAsync(new PeerFilter(), new Page(0, 500), CancellationToken.None)).Single(p => p.Name == "mx.nothing.example");
+        // A refusal says nothing about the transport the peer gives mail: it is neither a downgrade nor a cleartext count.
+        Assert.Equal(("verified", "verified", 1, 0), (peer.LastTransport, peer.BestTransport, peer.AttemptsVerified, peer.AttemptsCleartext));
+        Assert.False(peer.Downgraded);
+        Assert.Equal(2, await CountAsync("select count(*) from delivery_attempts where peer_name = 'mx.nothing.example' and transport is null and result_type = 'tlsa-invalid'"));
+        // Nothing sent without a reason is refused by the schema itself.
+        await Assert.ThrowsAsync<PostgresException>(() => Db.Attempts.RecordAsync(refused with { Reason = null }, [], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_schema_orders_the_transport_words_as_Relay_Policy_does()
+    {
+        foreach (var transport in Enum.GetValues<Relay.Policy.TransportSecurity>())
+            Assert.Equal((int)transport + 1, await CountAsync($"select transport_rank('{Relay.Policy.TransportSecurityWire.ToWire(transport)}')::bigint"));
+        Assert.Equal(0, await CountAsync("select count(*) from (select transport_rank(null) as r) x where r is not null"));
+    }
+
+    [Fact]
     public async Task Notify_wakes_a_waiting_listener_within_100_ms_of_an_enqueue()
     {
         await using var signal = Db.ListenForQueue();
