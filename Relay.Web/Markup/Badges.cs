@@ -22,7 +22,8 @@ public static class Badges
             TransportSecurity.Encrypted => ("TLS, peer not authenticated", ""),
             _ => ("no TLS", "⚠ "),
         };
-        return Html.Of($"<span class=\"badge t-{transport.ToWire()}\" title=\"{title}\">{mark}{transport.ToWire()}</span>");
+        // Raw: every piece is one of the constants above or Policy's own word for the parsed value, never the stored text.
+        return Html.Raw($"<span class=\"badge t-{transport.ToWire()}\" title=\"{title}\">{mark}{transport.ToWire()}</span>");
     }
 
     /// <summary>The row class that marks cleartext (or an unknown word, which claims nothing) for the eye.</summary>

@@ -23,7 +23,8 @@ public sealed class DeliveryCollection : ICollectionFixture<DeliveryWorldFixture
 /// <item>a second Postfix with a self-signed certificate;</item>
 /// <item>a bare TCP listener for an MX that must never be contacted (it counts connections);</item>
 /// <item>nsd + validating unbound serving e2edane.test (signed), e2eplain.test (unsigned), e2ebroken.test (signed, MX signature corrupt);</item>
-/// <item>a migrated database and one `relay serve --roles delivery` process pointed at that resolver.</item>
+/// <item>a migrated database and one `relay serve --roles delivery,web` process pointed at that resolver, its admin UI
+/// and JSON API on a loopback port (<see cref="WebAsync"/> logs in).</item>
 /// </list>
 /// </summary>
 public sealed class DeliveryWorldFixture : IAsyncLifetime
@@ -48,6 +49,9 @@ public sealed class DeliveryWorldFixture : IAsyncLifetime
     public DnsWorld World { get; private set; } = null!;
     public DeliveryQueue Queue { get; private set; } = null!;
     public RelayProcess Relay { get; private set; } = null!;
+
+    private const string AdminPassword = "e2e admin password";
+    private readonly int webPort = Processes.FreeTcpPort(IPAddress.Loopback);
 
     /// <summary>MX host label → its Postfix listener.</summary>
     public Dictionary<string, PostfixListener> Listeners { get; } = new();
@@ -107,8 +111,9 @@ public sealed class DeliveryWorldFixture : IAsyncLifetime
         World = await b.StartAsync();
 
         Queue = await DeliveryQueue.CreateAsync("e2e_dlv");
-        Relay = RelayProcess.Start(Environment(), "serve", "--roles", "delivery");
+        Relay = RelayProcess.Start(Environment(), "serve", "--roles", "delivery,web");
         await Relay.WaitForOutputAsync("role delivery started", TimeSpan.FromSeconds(30));
+        await Relay.WaitForOutputAsync("role web started", TimeSpan.FromSeconds(30));
     }
 
     private Dictionary<string, string> Environment() => new()
@@ -118,7 +123,28 @@ public sealed class DeliveryWorldFixture : IAsyncLifetime
         ["Relay__Dns__Servers__0"] = World.Resolver.ToString(),
         ["Relay__DataDirectory"] = Directory.CreateTempSubdirectory("relay-e2e-dlv-").FullName,
         [$"Relay__Routes__{SenderDomain}"] = Sink.Route,
+        ["Relay__Web__Listen__0"] = $"127.0.0.1:{webPort}",
+        ["Relay__Web__AdminUser"] = "admin",
+        ["Relay__Web__AdminPasswordHash"] = global::Relay.Db.PasswordHasher.Hash(AdminPassword, global::Relay.Db.PasswordHasher.MinimumIterations),
     };
+
+    /// <summary>An HTTP client of the relay's web UI, logged in as the admin through the real form.</summary>
+    public async Task<HttpClient> WebAsync()
+    {
+        var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{webPort}") };
+        var form = await http.GetStringAsync("/login");
+        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"" + global::Relay.Web.WebHost.AntiforgeryFieldName + "\" value=\"([^\"]+)\"");
+        Assert.True(token.Success, "no anti-forgery field on /login");
+        var login = await http.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            [global::Relay.Web.WebHost.AntiforgeryFieldName] = WebUtility.HtmlDecode(token.Groups[1].Value),
+            ["user"] = "admin",
+            ["password"] = AdminPassword,
+            ["returnUrl"] = "/",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        return http;
+    }
 
     /// <summary>
     /// DANE-TA with a digest (2 0 1) needs the trust anchor in the server's chain. PostfixPeer writes the leaf alone,

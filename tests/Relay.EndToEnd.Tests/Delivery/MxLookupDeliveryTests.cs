@@ -20,7 +20,8 @@ public sealed class MxLookupDeliveryTests(DeliveryWorldFixture world)
         Assert.True(Assert.Single(shown.Recipients()).Text("state") == "deferred", shown.Describe());
         var attempt = Assert.Single(shown.Attempts());
         Assert.Equal(("dns", "bogus"), (attempt.Text("stage"), attempt.Text("mxDnssec")));
-        Assert.Equal("cleartext", attempt.Text("transport")); // nothing was sent: no session, no TLS
+        Assert.Null(attempt.Text("transport")); // nothing was sent: no session, so no transport at all
+        Assert.Equal("dnssec-invalid", attempt.Text("resultType"));
         Assert.Equal(0, await world.Queue.ScalarAsync(
             $"select count(*) from messages m join recipients r on r.message_id = m.id where m.sender = '' and r.address = '{sender}'"));
         Assert.False(await world.EverSeenAsync(world.Postfix, sender), "a DSN went out for a temporary DNS failure");

@@ -73,7 +73,9 @@ public sealed partial class TwoProcessDeliveryTests(DeliveryWorldFixture world, 
     private static List<string> ReceivedMarkers(string log, string run) =>
         [.. CleanupMessageId().Matches(log).Select(m => m.Groups[1].Value).Where(v => v.Contains(run, StringComparison.Ordinal))];
 
-    private static int DeliveredBy(string processOutput) => processOutput.Split('\n').Count(l => l.Contains(" Delivered via ", StringComparison.Ordinal));
+    /// <summary>Delivery's one log line per attempt names each recipient's result ("… recipients: bob@x delivered (250 …)").</summary>
+    private static int DeliveredBy(string processOutput) => processOutput.Split('\n').Count(l =>
+        l.Contains(": attempt to ", StringComparison.Ordinal) && l.Contains(" delivered (", StringComparison.Ordinal));
 
     private static string Tail(string text) => text.Length <= 3000 ? text : text[^3000..];
 
