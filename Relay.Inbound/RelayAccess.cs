@@ -3,7 +3,7 @@ using Relay.Smtp.Server;
 
 namespace Relay.Inbound;
 
-public enum RecipientVerdict { Hosted, Relay, RelayDenied, UnknownUser }
+public enum RecipientAccess { Hosted, Relay, RelayDenied, UnknownUser }
 
 /// <summary>
 /// Who may send where (Postfix's reject_unauth_destination with allow_untrusted_routing = no).
@@ -46,20 +46,20 @@ public sealed class RelayAccess
     public bool IsHostedDomain(string? domain) =>
         domain is not null && !domain.StartsWith('[') && !IsLocalhost(domain) && _domains.Contains(domain);
 
-    public RecipientVerdict Decide(Mailbox recipient, IPAddress client, bool authenticated)
+    public RecipientAccess Decide(Mailbox recipient, IPAddress client, bool authenticated)
     {
         var mayRelay = authenticated || IsTrusted(client);
-        if (recipient.Domain is null) return RecipientVerdict.Hosted; // <postmaster> (RFC 5321 §4.5.1)
+        if (recipient.Domain is null) return RecipientAccess.Hosted; // <postmaster> (RFC 5321 §4.5.1)
         var local = recipient.LocalPartValue;
         var routing = local.IndexOfAny(['%', '!', '@']) >= 0;
         if (IsHostedDomain(recipient.Domain) && !routing)
         {
             if (_recipients.TryGetValue(recipient.Domain, out var list) && !list.Contains($"{local}@{recipient.Domain}")
                 && !local.Equals("postmaster", StringComparison.OrdinalIgnoreCase))
-                return RecipientVerdict.UnknownUser;
-            return RecipientVerdict.Hosted;
+                return RecipientAccess.UnknownUser;
+            return RecipientAccess.Hosted;
         }
-        return mayRelay ? RecipientVerdict.Relay : RecipientVerdict.RelayDenied;
+        return mayRelay ? RecipientAccess.Relay : RecipientAccess.RelayDenied;
     }
 
     private static bool IsLocalhost(string domain) =>

@@ -38,11 +38,11 @@ internal sealed partial class SmtpSession
         var recipient = rcpt.Recipient;
         switch (_access.Decide(recipient, _client, _authUser is not null))
         {
-            case RecipientVerdict.RelayDenied:
+            case RecipientAccess.RelayDenied:
                 _logger.LogInformation("smtp: relay denied from {Client} to {Recipient}", _client, recipient);
                 await ErrorAsync(Replies.RelayDenied).ConfigureAwait(false);
                 return;
-            case RecipientVerdict.UnknownUser:
+            case RecipientAccess.UnknownUser:
                 await ErrorAsync(Replies.UnknownRecipient).ConfigureAwait(false);
                 return;
         }

@@ -24,17 +24,17 @@ public class RelayAccessRulesTests
     }
 
     [Theory]
-    [InlineData("a@hosted.example", "192.0.2.200", false, RecipientVerdict.Hosted)]
-    [InlineData("a@elsewhere.example", "192.0.2.200", false, RecipientVerdict.RelayDenied)]
-    [InlineData("a@elsewhere.example", "192.0.2.200", true, RecipientVerdict.Relay)]
-    [InlineData("a@elsewhere.example", "10.0.0.1", false, RecipientVerdict.Relay)]
-    [InlineData("a%elsewhere.example@hosted.example", "192.0.2.200", false, RecipientVerdict.RelayDenied)]
-    [InlineData("a%elsewhere.example@hosted.example", "10.0.0.1", false, RecipientVerdict.Relay)]
-    [InlineData("\"a@elsewhere.example\"@hosted.example", "192.0.2.200", false, RecipientVerdict.RelayDenied)]
-    [InlineData("\"plain\"@hosted.example", "192.0.2.200", false, RecipientVerdict.Hosted)]
-    [InlineData("a@localhost", "192.0.2.200", false, RecipientVerdict.RelayDenied)]
-    [InlineData("postmaster", "192.0.2.200", false, RecipientVerdict.Hosted)]
-    public void Decisions(string path, string client, bool authenticated, RecipientVerdict expected)
+    [InlineData("a@hosted.example", "192.0.2.200", false, RecipientAccess.Hosted)]
+    [InlineData("a@elsewhere.example", "192.0.2.200", false, RecipientAccess.RelayDenied)]
+    [InlineData("a@elsewhere.example", "192.0.2.200", true, RecipientAccess.Relay)]
+    [InlineData("a@elsewhere.example", "10.0.0.1", false, RecipientAccess.Relay)]
+    [InlineData("a%elsewhere.example@hosted.example", "192.0.2.200", false, RecipientAccess.RelayDenied)]
+    [InlineData("a%elsewhere.example@hosted.example", "10.0.0.1", false, RecipientAccess.Relay)]
+    [InlineData("\"a@elsewhere.example\"@hosted.example", "192.0.2.200", false, RecipientAccess.RelayDenied)]
+    [InlineData("\"plain\"@hosted.example", "192.0.2.200", false, RecipientAccess.Hosted)]
+    [InlineData("a@localhost", "192.0.2.200", false, RecipientAccess.RelayDenied)]
+    [InlineData("postmaster", "192.0.2.200", false, RecipientAccess.Hosted)]
+    public void Decisions(string path, string client, bool authenticated, RecipientAccess expected)
     {
         Assert.Equal(expected, Access.Decide(Rcpt(path), IPAddress.Parse(client), authenticated));
     }
@@ -43,7 +43,7 @@ public class RelayAccessRulesTests
     public void Localhost_and_literals_are_never_hosted_even_if_configured()
     {
         var access = new RelayAccess(["localhost", "[127.0.0.1]"], []);
-        Assert.Equal(RecipientVerdict.RelayDenied, access.Decide(Rcpt("a@localhost"), IPAddress.Loopback, false));
-        Assert.Equal(RecipientVerdict.RelayDenied, access.Decide(Rcpt("a@[127.0.0.1]"), IPAddress.Loopback, false));
+        Assert.Equal(RecipientAccess.RelayDenied, access.Decide(Rcpt("a@localhost"), IPAddress.Loopback, false));
+        Assert.Equal(RecipientAccess.RelayDenied, access.Decide(Rcpt("a@[127.0.0.1]"), IPAddress.Loopback, false));
     }
 }
