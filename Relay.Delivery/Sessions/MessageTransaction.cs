@@ -107,7 +107,7 @@ public static class MessageTransaction
         bool usable = true)
     {
         var reply = $"{code} {status} {text}";
-        return new TransactionResult(report with { Recipients = recipients.Select(r => new RecipientReply(r.Address, code, status, reply, Local: true)).ToArray() },
+        return new TransactionResult(report with { Recipients = recipients.Select(r => new RecipientReply(r.Address, code, status, reply)).ToArray() },
             reply, usable);
     }
 

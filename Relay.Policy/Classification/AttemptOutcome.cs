@@ -33,14 +33,3 @@ public sealed record AttemptOutcome(
 {
     public bool NothingSent => Transport is null;
 }
-
-public static class RecipientFateWire
-{
-    public static string ToWire(this RecipientFate fate) => fate switch
-    {
-        RecipientFate.Delivered => "delivered",
-        RecipientFate.Deferred => "deferred",
-        RecipientFate.Bounced => "bounced",
-        _ => throw new ArgumentOutOfRangeException(nameof(fate), fate, null),
-    };
-}

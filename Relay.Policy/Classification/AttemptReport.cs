@@ -3,8 +3,8 @@ using Relay.Smtp.Client;
 namespace Relay.Policy.Classification;
 
 /// <summary>One recipient's final reply in this session; <see cref="Code"/> null when the session ended before one came.
-/// <see cref="Local"/>: Relay refused to send for this recipient (8BITMIME, SMTPUTF8, SIZE), the text is ours.</summary>
-public sealed record RecipientReply(string Recipient, int? Code, string? EnhancedStatus = null, string? Text = null, bool Local = false)
+/// When Relay itself refused to send (8BITMIME, SMTPUTF8, SIZE) the reply is Relay's own, in the same form.</summary>
+public sealed record RecipientReply(string Recipient, int? Code, string? EnhancedStatus = null, string? Text = null)
 {
     public static RecipientReply From(string recipient, ServerReply reply) => new(recipient, reply.Code, reply.EnhancedStatus, reply.ToString());
 }

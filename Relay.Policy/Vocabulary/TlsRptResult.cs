@@ -24,8 +24,6 @@ public static class TlsRptResultWire
         "validation-failure", "tlsa-invalid", "dnssec-invalid", "dane-required",
     ];
 
-    public static IReadOnlyList<string> AllNames => Names;
-
     public static string ToWire(this TlsRptResult value) =>
         (int)value >= 0 && (int)value < Names.Length ? Names[(int)value] : throw new ArgumentOutOfRangeException(nameof(value), value, null);
 

@@ -23,6 +23,9 @@ public class VocabularyTests
         foreach (var v in Enum.GetValues<TlsaStatus>()) Assert.Equal(v, DnssecStatusWire.ParseTlsaStatus(v.ToWire()));
         foreach (var v in Enum.GetValues<MxDnssec>()) Assert.Equal(v, DnssecStatusWire.ParseMxDnssec(v.ToWire()));
         foreach (var v in Enum.GetValues<AddressDnssec>()) Assert.Equal(v, DnssecStatusWire.ParseAddressDnssec(v.ToWire()));
+        Assert.Equal(["starttls-not-supported", "certificate-host-mismatch", "certificate-expired", "certificate-not-trusted", "validation-failure",
+            "tlsa-invalid", "dnssec-invalid", "dane-required"], Enum.GetValues<TlsRptResult>().Select(v => v.ToWire()));
+        foreach (var v in Enum.GetValues<TlsRptResult>()) Assert.Equal(v, TlsRptResultWire.Parse(v.ToWire()));
     }
 
     [Fact]
