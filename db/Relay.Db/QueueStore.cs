@@ -4,72 +4,27 @@ using NpgsqlTypes;
 namespace Relay.Db;
 
 /// <summary>The durable queue: enqueue (before we say 250), claim with leases, load for delivery.</summary>
-public sealed class QueueStore(NpgsqlDataSource dataSource)
+public sealed class QueueStore
 {
+    private readonly NpgsqlDataSource dataSource;
+    private readonly EnqueueBatcher batcher;
+
+    internal QueueStore(NpgsqlDataSource dataSource, EnqueueBatcher batcher)
+    {
+        this.dataSource = dataSource;
+        this.batcher = batcher;
+    }
+
     /// <summary>
-    /// Commits the message and all its recipients in one transaction with synchronous commit, then
-    /// returns the queue id. Only after this returns may the listener answer 250.
+    /// Commits the message and all its recipients durably (synchronous commit, shared with whatever other messages
+    /// are committed at the same moment: <see cref="EnqueueBatcher"/>), then returns the queue id. Only after this
+    /// returns may the listener answer 250.
     /// </summary>
-    public async Task<string> EnqueueAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
+    public Task<string> EnqueueAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
     {
         if (recipients.Count == 0)
             throw new ArgumentException("a message needs at least one recipient", nameof(recipients));
-        var queueId = QueueId.New(DateTimeOffset.UtcNow);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // Whatever the server default, an acknowledged message must be on disk before we answer 250.
-        await using (var sync = new NpgsqlCommand("set local synchronous_commit = on", connection, transaction))
-            await sync.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-        long messageId;
-        await using (var insert = new NpgsqlCommand("""
-            insert into messages (queue_id, sender, size, body, body_type, smtputf8, requiretls, dsn_envid, dsn_ret,
-                                  client_address, client_helo, client_auth,
-                                  inbound_transport, inbound_tls_version, inbound_tls_cipher, inbound_client_spki)
-            values (@queue_id, @sender, @size, @body, @body_type, @smtputf8, @requiretls, @envid, @ret,
-                    @client_address, @client_helo, @client_auth,
-                    @transport, @tls_version, @tls_cipher, @client_spki)
-            returning id
-            """, connection, transaction))
-        {
-            var p = insert.Parameters;
-            p.AddWithValue("queue_id", queueId);
-            p.AddWithValue("sender", message.Sender);
-            p.AddWithValue("size", (long)message.Body.Length);
-            p.AddWithValue("body", NpgsqlDbType.Bytea, message.Body);
-            p.AddWithValue("body_type", message.BodyType);
-            p.AddWithValue("smtputf8", message.SmtpUtf8);
-            p.AddWithValue("requiretls", message.RequireTls);
-            p.AddWithValue("envid", NpgsqlDbType.Text, (object?)message.DsnEnvid ?? DBNull.Value);
-            p.AddWithValue("ret", NpgsqlDbType.Text, (object?)message.DsnRet ?? DBNull.Value);
-            p.AddWithValue("client_address", message.ClientAddress);
-            p.AddWithValue("client_helo", NpgsqlDbType.Text, (object?)message.ClientHelo ?? DBNull.Value);
-            p.AddWithValue("client_auth", NpgsqlDbType.Text, (object?)message.ClientAuth ?? DBNull.Value);
-            p.AddWithValue("transport", message.Inbound.Transport);
-            p.AddWithValue("tls_version", NpgsqlDbType.Text, (object?)message.Inbound.TlsVersion ?? DBNull.Value);
-            p.AddWithValue("tls_cipher", NpgsqlDbType.Text, (object?)message.Inbound.TlsCipher ?? DBNull.Value);
-            p.AddWithValue("client_spki", NpgsqlDbType.Text, (object?)message.Inbound.ClientSpki ?? DBNull.Value);
-            messageId = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
-
-        await using (var rcpts = new NpgsqlCommand("""
-            insert into recipients (message_id, address, next_hop, dsn_notify, dsn_orcpt)
-            select @message_id, a, h, n, o from unnest(@addresses, @hops, @notify, @orcpt) as r(a, h, n, o)
-            """, connection, transaction))
-        {
-            rcpts.Parameters.AddWithValue("message_id", messageId);
-            rcpts.Parameters.AddWithValue("addresses", recipients.Select(r => r.Address).ToArray());
-            rcpts.Parameters.AddWithValue("hops", recipients.Select(r => r.NextHop).ToArray());
-            rcpts.Parameters.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.DsnNotify).ToArray());
-            rcpts.Parameters.AddWithValue("orcpt", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.DsnOrcpt).ToArray());
-            await rcpts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        // NOTIFY is delivered at commit, so a woken worker always finds the rows.
-        await using (var notify = new NpgsqlCommand($"notify {RelayDatabase.QueueChannel}", connection, transaction))
-            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return queueId;
+        return batcher.EnqueueAsync(message, recipients, cancellationToken);
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         DataSource = builder.Build();
-        Queue = new QueueStore(DataSource);
+        batcher = new EnqueueBatcher(DataSource);
+        Queue = new QueueStore(DataSource, batcher);
         Attempts = new AttemptStore(DataSource);
         QueueReader = new QueueReader(DataSource);
         AttemptReader = new AttemptReader(DataSource);
@@ -26,6 +27,8 @@ public sealed class RelayDatabase : IAsyncDisposable
         Sessions = new InboundSessionStore(DataSource);
         Peers = new PeerAdmin(DataSource);
     }
+
+    private readonly EnqueueBatcher batcher;
 
     internal NpgsqlDataSource DataSource { get; }
 
@@ -53,5 +56,10 @@ public sealed class RelayDatabase : IAsyncDisposable
         await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // Messages already handed in are committed (or failed to their callers) before the connections close.
+        await batcher.DisposeAsync().ConfigureAwait(false);
+        await DataSource.DisposeAsync().ConfigureAwait(false);
+    }
 }
