@@ -7,24 +7,24 @@ namespace Relay.Db;
 public sealed class QueueStore
 {
     private readonly NpgsqlDataSource dataSource;
-    private readonly EnqueueBatcher batcher;
+    private readonly GroupCommit<Enqueue, string> enqueues;
 
-    internal QueueStore(NpgsqlDataSource dataSource, EnqueueBatcher batcher)
+    internal QueueStore(NpgsqlDataSource dataSource, GroupCommit<Enqueue, string> enqueues)
     {
         this.dataSource = dataSource;
-        this.batcher = batcher;
+        this.enqueues = enqueues;
     }
 
     /// <summary>
     /// Commits the message and all its recipients durably (synchronous commit, shared with whatever other messages
-    /// are committed at the same moment: <see cref="EnqueueBatcher"/>), then returns the queue id. Only after this
+    /// are committed at the same moment: <see cref="EnqueueWriter"/>), then returns the queue id. Only after this
     /// returns may the listener answer 250.
     /// </summary>
     public Task<string> EnqueueAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
     {
         if (recipients.Count == 0)
             throw new ArgumentException("a message needs at least one recipient", nameof(recipients));
-        return batcher.EnqueueAsync(message, recipients, cancellationToken);
+        return enqueues.SubmitAsync(new Enqueue(QueueId.New(DateTimeOffset.UtcNow), message, recipients), cancellationToken);
     }
 
     /// <summary>

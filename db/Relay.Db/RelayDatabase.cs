@@ -14,8 +14,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         DataSource = builder.Build();
-        batcher = new EnqueueBatcher(DataSource);
-        Queue = new QueueStore(DataSource, batcher);
+        enqueues = EnqueueWriter.Create(DataSource);
+        Queue = new QueueStore(DataSource, enqueues);
         Attempts = new AttemptStore(DataSource);
         QueueReader = new QueueReader(DataSource);
         AttemptReader = new AttemptReader(DataSource);
@@ -28,7 +28,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         Peers = new PeerAdmin(DataSource);
     }
 
-    private readonly EnqueueBatcher batcher;
+    private readonly GroupCommit<Enqueue, string> enqueues;
 
     internal NpgsqlDataSource DataSource { get; }
 
@@ -59,7 +59,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Messages already handed in are committed (or failed to their callers) before the connections close.
-        await batcher.DisposeAsync().ConfigureAwait(false);
+        await enqueues.DisposeAsync().ConfigureAwait(false);
+        await Attempts.DisposeAsync().ConfigureAwait(false);
         await DataSource.DisposeAsync().ConfigureAwait(false);
     }
 }

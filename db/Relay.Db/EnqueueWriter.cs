@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Relay.Db;
+
+/// <summary>A message handed to the inbound queue, with the queue id it will have.</summary>
+internal sealed record Enqueue(string QueueId, NewMessage Message, IReadOnlyList<NewRecipient> Recipients);
+
+/// <summary>
+/// Writes a batch of inbound messages for <see cref="GroupCommit{TItem, TResult}"/>: concurrent sessions' messages
+/// share one transaction, so one WAL flush serves many `250`s, and each session's `250` still waits for its own commit.
+/// </summary>
+internal static class EnqueueWriter
+{
+    /// <summary>Messages per transaction at most, and their bodies' total: bounds one commit's work and memory.</summary>
+    public const int MaxBatch = 64;
+    public const long MaxBatchBytes = 16 * 1024 * 1024;
+
+    public static GroupCommit<Enqueue, string> Create(NpgsqlDataSource dataSource) =>
+        // Two writers keep the next batch inserting while the last one flushes.
+        new(dataSource, WriteAsync, writers: 2, MaxBatch, e => e.Message.Body.Length, MaxBatchBytes);
+
+    /// <summary>The batch's messages and recipients: two multi-row inserts and one NOTIFY (the caller commits).</summary>
+    private static async Task<IReadOnlyList<string>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Enqueue> batch)
+    {
+
+        var ids = new Dictionary<string, long>(batch.Count, StringComparer.Ordinal);
+        await using (var insert = new NpgsqlCommand("""
+            insert into messages (queue_id, sender, size, body, body_type, smtputf8, requiretls, dsn_envid, dsn_ret,
+                                  client_address, client_helo, client_auth,
+                                  inbound_transport, inbound_tls_version, inbound_tls_cipher, inbound_client_spki)
+            select * from unnest(@queue_id, @sender, @size, @body, @body_type, @smtputf8, @requiretls, @envid, @ret,
+                                 @client_address, @client_helo, @client_auth, @transport, @tls_version, @tls_cipher, @client_spki)
+            returning queue_id, id
+            """, connection, transaction))
+        {
+            var p = insert.Parameters;
+            Text(p, "queue_id", batch, b => b.QueueId);
+            Text(p, "sender", batch, b => b.Message.Sender);
+            p.AddWithValue("size", batch.Select(b => (long)b.Message.Body.Length).ToArray());
+            p.AddWithValue("body", NpgsqlDbType.Array | NpgsqlDbType.Bytea, batch.Select(b => WholeArray(b.Message.Body)).ToArray());
+            Text(p, "body_type", batch, b => b.Message.BodyType);
+            p.AddWithValue("smtputf8", batch.Select(b => b.Message.SmtpUtf8).ToArray());
+            p.AddWithValue("requiretls", batch.Select(b => b.Message.RequireTls).ToArray());
+            Text(p, "envid", batch, b => b.Message.DsnEnvid);
+            Text(p, "ret", batch, b => b.Message.DsnRet);
+            Text(p, "client_address", batch, b => b.Message.ClientAddress);
+            Text(p, "client_helo", batch, b => b.Message.ClientHelo);
+            Text(p, "client_auth", batch, b => b.Message.ClientAuth);
+            Text(p, "transport", batch, b => b.Message.Inbound.Transport);
+            Text(p, "tls_version", batch, b => b.Message.Inbound.TlsVersion);
+            Text(p, "tls_cipher", batch, b => b.Message.Inbound.TlsCipher);
+            Text(p, "client_spki", batch, b => b.Message.Inbound.ClientSpki);
+            await using var reader = await insert.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+                ids[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        var recipients = batch.SelectMany(b => b.Recipients.Select(r => (Id: ids[b.QueueId], Recipient: r))).ToList();
+        await using (var rcpts = new NpgsqlCommand("""
+            insert into recipients (message_id, address, next_hop, dsn_notify, dsn_orcpt)
+            select * from unnest(@message_id, @addresses, @hops, @notify, @orcpt)
+            """, connection, transaction))
+        {
+            rcpts.Parameters.AddWithValue("message_id", recipients.Select(r => r.Id).ToArray());
+            rcpts.Parameters.AddWithValue("addresses", recipients.Select(r => r.Recipient.Address).ToArray());
+            rcpts.Parameters.AddWithValue("hops", recipients.Select(r => r.Recipient.NextHop).ToArray());
+            rcpts.Parameters.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.Recipient.DsnNotify).ToArray());
+            rcpts.Parameters.AddWithValue("orcpt", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.Recipient.DsnOrcpt).ToArray());
+            await rcpts.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        // NOTIFY is delivered at commit, so a woken worker always finds the rows.
+        await using (var notify = new NpgsqlCommand($"notify {RelayDatabase.QueueChannel}", connection, transaction))
+            await notify.ExecuteNonQueryAsync().ConfigureAwait(false);
+        return batch.Select(b => b.QueueId).ToList();
+    }
+
+    /// <summary>The body's own array when the memory is all of it (the listener's case): no copy of a large body.</summary>
+    private static byte[] WholeArray(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : body.ToArray();
+
+    private static void Text(NpgsqlParameterCollection parameters, string name, IReadOnlyList<Enqueue> batch, Func<Enqueue, string?> value) =>
+        parameters.AddWithValue(name, NpgsqlDbType.Array | NpgsqlDbType.Text, batch.Select(value).ToArray());
+}
