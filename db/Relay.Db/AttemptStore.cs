@@ -4,46 +4,27 @@ using NpgsqlTypes;
 namespace Relay.Db;
 
 /// <summary>
-/// Records attempts: the attempt row, each recipient's result, the recipients' new states and the peer's history,
-/// in one transaction so the web UI never sees a delivery without its outcome. Attempts recorded by concurrent
-/// sessions share that transaction and its WAL flush (<see cref="GroupCommit{TItem, TResult}"/>); each caller
-/// returns only after its own attempt committed, so a recipient is marked delivered only in a commit that follows
-/// the peer's 250 and before the session carries its next message.
+/// Records one attempt: the attempt row, each recipient's result, the recipients' new states and the
+/// peer's history, all in one transaction so the web UI never sees a delivery without its outcome.
 /// </summary>
-public sealed class AttemptStore : IAsyncDisposable
+public sealed class AttemptStore(NpgsqlDataSource dataSource)
 {
-    private readonly NpgsqlDataSource dataSource;
-    private readonly GroupCommit<(AttemptRecord Attempt, IReadOnlyList<RecipientOutcome> Outcomes), long> records;
-
-    public AttemptStore(NpgsqlDataSource dataSource)
+    public async Task<long> RecordAsync(AttemptRecord attempt, IReadOnlyList<RecipientOutcome> outcomes, CancellationToken cancellationToken)
     {
-        this.dataSource = dataSource;
-        // One writer: two batches never lock the same peer and recipient rows against each other.
-        records = new(dataSource, WriteAsync, writers: 1, maxBatch: 128, _ => 1, long.MaxValue);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var sync = new NpgsqlCommand("set local synchronous_commit = on", connection, transaction))
+            await sync.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        var attemptId = await InsertAttemptAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+        foreach (var outcome in outcomes)
+            await RecordRecipientAsync(connection, transaction, attemptId, outcome, cancellationToken).ConfigureAwait(false);
+        if (attempt.PeerName is not null && attempt.PeerAddress is not null)
+            await UpsertPeerAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return attemptId;
     }
-
-    public Task<long> RecordAsync(AttemptRecord attempt, IReadOnlyList<RecipientOutcome> outcomes, CancellationToken cancellationToken) =>
-        records.SubmitAsync((attempt, outcomes), cancellationToken);
-
-    private static async Task<IReadOnlyList<long>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyList<(AttemptRecord Attempt, IReadOnlyList<RecipientOutcome> Outcomes)> batch)
-    {
-        var ids = new List<long>(batch.Count);
-        foreach (var (attempt, outcomes) in batch)
-        {
-            var attemptId = await InsertAttemptAsync(connection, transaction, attempt, CancellationToken.None).ConfigureAwait(false);
-            foreach (var outcome in outcomes)
-                await RecordRecipientAsync(connection, transaction, attemptId, outcome, CancellationToken.None).ConfigureAwait(false);
-            ids.Add(attemptId);
-        }
-        // Peers last and in one order: the same peer seen by several sessions is one row updated in sequence.
-        foreach (var (attempt, _) in batch.Where(b => b.Attempt.PeerName is not null && b.Attempt.PeerAddress is not null)
-                     .OrderBy(b => b.Attempt.PeerName, StringComparer.Ordinal).ThenBy(b => b.Attempt.PeerAddress, StringComparer.Ordinal))
-            await UpsertPeerAsync(connection, transaction, attempt, CancellationToken.None).ConfigureAwait(false);
-        return ids;
-    }
-
-    public ValueTask DisposeAsync() => records.DisposeAsync();
 
     /// <summary>
     /// Records an attempt with one peer that ended before any recipient got a final answer (refused, 5xx
