@@ -21,59 +21,51 @@ internal static class EnqueueWriter
         // Two writers keep the next batch inserting while the last one flushes.
         new(dataSource, WriteAsync, writers: 2, MaxBatch, e => e.Message.Body.Length, MaxBatchBytes);
 
-    /// <summary>The batch's messages and recipients: two multi-row inserts and one NOTIFY (the caller commits).</summary>
-    private static async Task<IReadOnlyList<string>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Enqueue> batch)
+    /// <summary>The batch's messages and their recipients in one statement, and one NOTIFY.</summary>
+    private static async Task<IReadOnlyList<string>> WriteAsync(NpgsqlBatch commands, IReadOnlyList<Enqueue> batch)
     {
-
-        var ids = new Dictionary<string, long>(batch.Count, StringComparer.Ordinal);
-        await using (var insert = new NpgsqlCommand("""
-            insert into messages (queue_id, sender, size, body, body_type, smtputf8, requiretls, dsn_envid, dsn_ret,
-                                  client_address, client_helo, client_auth,
-                                  inbound_transport, inbound_tls_version, inbound_tls_cipher, inbound_client_spki)
-            select * from unnest(@queue_id, @sender, @size, @body, @body_type, @smtputf8, @requiretls, @envid, @ret,
-                                 @client_address, @client_helo, @client_auth, @transport, @tls_version, @tls_cipher, @client_spki)
-            returning queue_id, id
-            """, connection, transaction))
-        {
-            var p = insert.Parameters;
-            Text(p, "queue_id", batch, b => b.QueueId);
-            Text(p, "sender", batch, b => b.Message.Sender);
-            p.AddWithValue("size", batch.Select(b => (long)b.Message.Body.Length).ToArray());
-            p.AddWithValue("body", NpgsqlDbType.Array | NpgsqlDbType.Bytea, batch.Select(b => WholeArray(b.Message.Body)).ToArray());
-            Text(p, "body_type", batch, b => b.Message.BodyType);
-            p.AddWithValue("smtputf8", batch.Select(b => b.Message.SmtpUtf8).ToArray());
-            p.AddWithValue("requiretls", batch.Select(b => b.Message.RequireTls).ToArray());
-            Text(p, "envid", batch, b => b.Message.DsnEnvid);
-            Text(p, "ret", batch, b => b.Message.DsnRet);
-            Text(p, "client_address", batch, b => b.Message.ClientAddress);
-            Text(p, "client_helo", batch, b => b.Message.ClientHelo);
-            Text(p, "client_auth", batch, b => b.Message.ClientAuth);
-            Text(p, "transport", batch, b => b.Message.Inbound.Transport);
-            Text(p, "tls_version", batch, b => b.Message.Inbound.TlsVersion);
-            Text(p, "tls_cipher", batch, b => b.Message.Inbound.TlsCipher);
-            Text(p, "client_spki", batch, b => b.Message.Inbound.ClientSpki);
-            await using var reader = await insert.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-                ids[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        var recipients = batch.SelectMany(b => b.Recipients.Select(r => (Id: ids[b.QueueId], Recipient: r))).ToList();
-        await using (var rcpts = new NpgsqlCommand("""
+        // Queue ids are made here, so the recipients find their message by it within the same statement.
+        var insert = new NpgsqlBatchCommand("""
+            with m as (
+                insert into messages (queue_id, sender, size, body, body_type, smtputf8, requiretls, dsn_envid, dsn_ret,
+                                      client_address, client_helo, client_auth,
+                                      inbound_transport, inbound_tls_version, inbound_tls_cipher, inbound_client_spki)
+                select * from unnest(@queue_id, @sender, @size, @body, @body_type, @smtputf8, @requiretls, @envid, @ret,
+                                     @client_address, @client_helo, @client_auth, @transport, @tls_version, @tls_cipher, @client_spki)
+                returning id, queue_id)
             insert into recipients (message_id, address, next_hop, dsn_notify, dsn_orcpt)
-            select * from unnest(@message_id, @addresses, @hops, @notify, @orcpt)
-            """, connection, transaction))
-        {
-            rcpts.Parameters.AddWithValue("message_id", recipients.Select(r => r.Id).ToArray());
-            rcpts.Parameters.AddWithValue("addresses", recipients.Select(r => r.Recipient.Address).ToArray());
-            rcpts.Parameters.AddWithValue("hops", recipients.Select(r => r.Recipient.NextHop).ToArray());
-            rcpts.Parameters.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.Recipient.DsnNotify).ToArray());
-            rcpts.Parameters.AddWithValue("orcpt", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.Recipient.DsnOrcpt).ToArray());
-            await rcpts.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-
+            select m.id, r.address, r.next_hop, r.notify, r.orcpt
+            from unnest(@r_queue_id, @addresses, @hops, @notify, @orcpt) with ordinality as r(queue_id, address, next_hop, notify, orcpt, n)
+            join m on m.queue_id = r.queue_id
+            order by r.n
+            """);
+        var p = insert.Parameters;
+        Text(p, "queue_id", batch, b => b.QueueId);
+        Text(p, "sender", batch, b => b.Message.Sender);
+        p.AddWithValue("size", batch.Select(b => (long)b.Message.Body.Length).ToArray());
+        p.AddWithValue("body", NpgsqlDbType.Array | NpgsqlDbType.Bytea, batch.Select(b => WholeArray(b.Message.Body)).ToArray());
+        Text(p, "body_type", batch, b => b.Message.BodyType);
+        p.AddWithValue("smtputf8", batch.Select(b => b.Message.SmtpUtf8).ToArray());
+        p.AddWithValue("requiretls", batch.Select(b => b.Message.RequireTls).ToArray());
+        Text(p, "envid", batch, b => b.Message.DsnEnvid);
+        Text(p, "ret", batch, b => b.Message.DsnRet);
+        Text(p, "client_address", batch, b => b.Message.ClientAddress);
+        Text(p, "client_helo", batch, b => b.Message.ClientHelo);
+        Text(p, "client_auth", batch, b => b.Message.ClientAuth);
+        Text(p, "transport", batch, b => b.Message.Inbound.Transport);
+        Text(p, "tls_version", batch, b => b.Message.Inbound.TlsVersion);
+        Text(p, "tls_cipher", batch, b => b.Message.Inbound.TlsCipher);
+        Text(p, "client_spki", batch, b => b.Message.Inbound.ClientSpki);
+        var recipients = batch.SelectMany(b => b.Recipients.Select(r => (b.QueueId, Recipient: r))).ToList();
+        p.AddWithValue("r_queue_id", recipients.Select(r => r.QueueId).ToArray());
+        p.AddWithValue("addresses", recipients.Select(r => r.Recipient.Address).ToArray());
+        p.AddWithValue("hops", recipients.Select(r => r.Recipient.NextHop).ToArray());
+        p.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.Recipient.DsnNotify).ToArray());
+        p.AddWithValue("orcpt", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.Recipient.DsnOrcpt).ToArray());
+        commands.BatchCommands.Add(insert);
         // NOTIFY is delivered at commit, so a woken worker always finds the rows.
-        await using (var notify = new NpgsqlCommand($"notify {RelayDatabase.QueueChannel}", connection, transaction))
-            await notify.ExecuteNonQueryAsync().ConfigureAwait(false);
+        commands.BatchCommands.Add(new NpgsqlBatchCommand($"notify {RelayDatabase.QueueChannel}"));
+        await commands.ExecuteNonQueryAsync().ConfigureAwait(false);
         return batch.Select(b => b.QueueId).ToList();
     }
 

@@ -12,7 +12,9 @@ namespace Relay.Db;
 /// </summary>
 internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
 {
-    public delegate Task<IReadOnlyList<TResult>> Writer(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<TItem> batch);
+    /// <summary>Adds the batch's statements to <paramref name="commands"/> (which already makes the commit synchronous),
+    /// runs them, and returns one result per item; the caller commits.</summary>
+    public delegate Task<IReadOnlyList<TResult>> Writer(NpgsqlBatch commands, IReadOnlyList<TItem> batch);
 
     private readonly NpgsqlDataSource dataSource;
     private readonly Writer write;
@@ -90,10 +92,11 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     {
         await using var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        // One round trip for all of the batch's statements (BEGIN travels with them), one for the commit.
+        await using var commands = new NpgsqlBatch(connection, transaction);
         // Whatever the server default, what a caller is told is committed must be on disk.
-        await using (var sync = new NpgsqlCommand("set local synchronous_commit = on", connection, transaction))
-            await sync.ExecuteNonQueryAsync().ConfigureAwait(false);
-        var results = await write(connection, transaction, batch.Select(p => p.Item).ToList()).ConfigureAwait(false);
+        commands.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = on"));
+        var results = await write(commands, batch.Select(p => p.Item).ToList()).ConfigureAwait(false);
         await transaction.CommitAsync().ConfigureAwait(false);
         return results;
     }
