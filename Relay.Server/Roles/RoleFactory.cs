@@ -14,7 +14,7 @@ internal static class RoleFactory
     {
         switch (name)
         {
-            case "smtp": SmtpRoleAdapter.Options(config); break;
+            case "smtp": SmtpRoleAdapter.Options(config); SmtpRoleAdapter.CheckCertificate(config); break;
             case "delivery": DeliveryOptionsReader.Read(config); break;
             case "web": WebRoleAdapter.Validate(config); break;
             default: throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}");
