@@ -16,7 +16,7 @@ internal static class PeersCommand
             var name = parse.GetValue(peer)!.Trim();
             if (name.Length == 0 || name.Length > 255 || name.Any(char.IsControl))
                 throw new UsageException($"PEER '{name}' is not a host name or address");
-            await using var db = await DatabaseConnector.OpenAsync(CliContext.ConnectionString(), cancellationToken);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(CliContext.ConnectionString(), cancellationToken);
             var removed = await db.Peers.ForgetAsync(name, cancellationToken);
             Console.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(new { peer = name, forgotten = removed })

@@ -31,7 +31,7 @@ public static class QueueCommand
         list.Options.Add(limit);
         list.SetAction(async (parse, ct) =>
         {
-            await using var db = new RelayDatabase(connectionString());
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), ct);
             var rows = await db.QueueReader.ListMessagesAsync(new Page(0, parse.GetValue(limit)), ct);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -116,7 +116,7 @@ public static class QueueCommand
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"relay queue {name}: '{parse.GetValue(id)}' is not a queue id");
                 return 2;
             }
-            await using var db = new RelayDatabase(connectionString());
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), ct);
             var result = await run(db, text, parse, ct);
             if (result is null)
             {

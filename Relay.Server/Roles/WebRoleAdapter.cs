@@ -80,6 +80,6 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
             throw new ConfigException("Relay:Web:AdminPasswordHash", null,
                 "not set and there is no default password; make one with `relay web hash-password` (password on stdin)");
         if (!Relay.Db.PasswordHasher.IsWellFormed(config.AdminPasswordHash, out var problem))
-            throw new ConfigException("Relay:Web:AdminPasswordHash", null, $"unusable: {problem}; make one with `relay web hash-password`");
+            throw new ConfigException("Relay:Web:AdminPasswordHash", null, $"unusable: {problem}");
     }
 }
