@@ -24,8 +24,8 @@ internal static class ServeCommand
         {
             var names = ParseRoles(parse.GetValue(roles) ?? "");
             var config = CliContext.Config();
-            foreach (var name in names)
-                RoleFactory.Validate(name, config);
+            foreach (var warning in names.SelectMany(name => RoleFactory.Validate(name, config)).ToList())
+                await Console.Error.WriteLineAsync($"relay: configuration warning: {warning}");
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })
                 .SetMinimumLevel(LogLevel.Information));
             var log = loggers.CreateLogger("relay");

@@ -33,7 +33,7 @@ public static class ConfigSchema
         Key("Database", ConnectionString, null, "Npgsql connection string (required by every command that uses the queue)"),
         Key("DataDirectory", ValueKind.Path, "data", "where generated state (the self-signed certificate and its key) lives; relative to the working directory"),
         Key("Domains", Domain, null, "hosted domains (mail for them is accepted from anyone)", List),
-        Key("Routes:<domain>", Route, null, "next hop of a hosted domain, `[10.0.0.5]:25` or `host:port`; only hosted domains may have one", Map),
+        Key("Routes:<domain>", Route, null, "next hop of a domain, `[10.0.0.5]:25` or `host:port`: required for each hosted domain when delivery runs; for any other domain a transport override (MX is not used)", Map),
         Key("TrustedNetworks", Cidr, null, "networks that may relay anywhere, with no host bits set", List),
         Key("Dns:Servers", Endpoint, "127.0.0.1:53", "resolvers whose AD bit is trusted", List),
         Key("Policy:Default", Text, "dane", "policy level for destinations without an explicit one (`none`, `may`, `encrypt`, `dane`, `dane-only`, `verify`, `secure`)"),

@@ -49,4 +49,13 @@ internal static class DeliveryOptionsReader
         };
     }
 
+
+    /// <summary>Legal values that are probably not meant.</summary>
+    public static IReadOnlyList<string> Warnings(DeliveryOptions options)
+    {
+        var warnings = new List<string>();
+        if (options.MaxRetry > options.Lifetime)
+            warnings.Add($"Relay:Delivery:MaxRetry = \"{ConfigParsers.FormatDuration(options.MaxRetry)}\": longer than Relay:Delivery:Lifetime; the last retries never happen");
+        return warnings;
+    }
 }

@@ -107,5 +107,16 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
         }
     }
 
+    /// <summary>Legal values that are probably not meant.</summary>
+    internal static IReadOnlyList<string> Warnings(SmtpListenerOptions options)
+    {
+        var warnings = new List<string>();
+        if (options.IdleTimeout < TimeSpan.FromMinutes(5))
+            warnings.Add($"Relay:Smtp:IdleTimeout = \"{ConfigParsers.FormatDuration(options.IdleTimeout)}\": shorter than the 5 minutes RFC 5321 4.5.3.2.7 asks servers to wait; slow clients will get 421");
+        if (options.GreetingDelay >= options.IdleTimeout)
+            warnings.Add($"Relay:Smtp:GreetingDelay = \"{ConfigParsers.FormatDuration(options.GreetingDelay)}\": not shorter than Relay:Smtp:IdleTimeout; clients will give up before the banner");
+        return warnings;
+    }
+
     internal static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 }
