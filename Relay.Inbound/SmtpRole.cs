@@ -60,10 +60,18 @@ public sealed class SmtpRole : IAsyncDisposable
                 {
                     var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                     if (endpoint.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any);
-                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                    socket.Bind(endpoint);
-                    socket.Listen(512);
+                    // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, and a second relay on the same port
+                    // would then share its connections silently. A taken port must fail here instead.
                     _listeners.Add((socket, kind));
+                    try
+                    {
+                        socket.Bind(endpoint);
+                        socket.Listen(512);
+                    }
+                    catch (SocketException e)
+                    {
+                        throw new ListenerBindException(kind, endpoint, e);
+                    }
                     _logger.LogInformation("smtp: listening on {Endpoint} ({Kind})", socket.LocalEndPoint, kind);
                 }
             }

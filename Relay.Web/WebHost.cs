@@ -48,6 +48,9 @@ public static class WebHost
             EnvironmentName = "Production",
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // A start-up failure (a port in use) is thrown to the caller, which reports it in one line; the host's own
+        // log of it would add a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

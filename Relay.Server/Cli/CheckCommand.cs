@@ -53,7 +53,7 @@ internal static class CheckCommand
     private static async Task<IReadOnlyList<DestinationPolicy>> PoliciesAsync(Configuration.RelayConfig config, CancellationToken cancellationToken)
     {
         if (config.Database is null) return [];
-        await using var db = await DatabaseConnector.OpenAsync(config.Database, cancellationToken);
+        await using var db = await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
         var rows = await db.Policies.ListAsync(cancellationToken);
         return rows.Select(r => DestinationPolicy.FromWire(r.Destination, r.Level, r.Fingerprints, r.MatchNames, r.Note)).ToList();
     }

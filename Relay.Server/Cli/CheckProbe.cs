@@ -21,7 +21,7 @@ internal static class CheckProbe
         CancellationToken cancellationToken)
     {
         var options = Configuration.DeliveryOptionsReader.Read(config);
-        Db.RelayDatabase? db = config.Database is null ? null : await DatabaseConnector.OpenAsync(config.Database, cancellationToken);
+        Db.RelayDatabase? db = config.Database is null ? null : await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
         try
         {
             var hop = await new HopPlanner(resolver, db, options).PlanAsync(domain.TrimEnd('.').ToLowerInvariant(), cancellationToken);

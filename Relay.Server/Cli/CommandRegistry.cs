@@ -7,6 +7,7 @@ internal static class CommandRegistry
 {
     public static IEnumerable<Command> Extra()
     {
+        yield return ConfigCommand.Build();
         yield return DnsCommand.Build();
         yield return TlsaCommand.Build();
         yield return DaneVerifyCommand.Build();

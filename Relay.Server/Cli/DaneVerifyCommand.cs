@@ -41,6 +41,11 @@ internal static class DaneVerifyCommand
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
+            if ((parseResult.GetValue(name) ?? []).Length > 2)
+            {
+                await error.WriteLineAsync("relay dane verify: at most two --name (the TLSA base domain, then the next-hop domain)").ConfigureAwait(false);
+                return RelayCli.BadInput;
+            }
             var path = parseResult.GetValue(chain) ?? "";
             string pem;
             try

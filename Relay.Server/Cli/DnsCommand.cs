@@ -122,7 +122,9 @@ internal static class DnsCommand
     {
         var (_, ttl) = Parts(result);
         var sb = new System.Text.StringBuilder();
-        sb.Append($";; {result.Name} {DnsTypes.ToText(result.Type)}: {result.Status}, {DnsRcodes.ToText(result.Rcode)}, ttl {ttl}");
+        // As in the JSON: when no server answered there is no rcode to show (NOERROR would be a guess).
+        var rcode = result is DnsResult.Error { Server: null } ? "no rcode (no answer)" : DnsRcodes.ToText(result.Rcode);
+        sb.Append($";; {result.Name} {DnsTypes.ToText(result.Type)}: {result.Status}, {rcode}, ttl {ttl}");
         if (result.Server is { } s) sb.Append($", from {s.Endpoint}{(result.ViaTcp ? " over TCP" : "")}");
         sb.Append('\n');
         foreach (var link in result.Chain.Links)

@@ -16,11 +16,14 @@ internal static class PeersCommand
             var name = parse.GetValue(peer)!.Trim();
             if (name.Length == 0 || name.Length > 255 || name.Any(char.IsControl))
                 throw new UsageException($"PEER '{name}' is not a host name or address");
-            await using var db = await DatabaseConnector.OpenAsync(CliContext.ConnectionString(), cancellationToken);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(CliContext.ConnectionString(), cancellationToken);
             var removed = await db.Peers.ForgetAsync(name, cancellationToken);
-            Console.WriteLine(parse.GetValue(json)
-                ? JsonSerializer.Serialize(new { peer = name, forgotten = removed })
-                : removed == 0 ? $"relay: no recorded peer '{name}'" : $"relay: forgot {removed} peer record(s) for '{name}'");
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { peer = name, forgotten = removed }));
+            else if (removed == 0)
+                await Console.Error.WriteLineAsync($"relay: no recorded peer '{name}'");   // a negative answer, like queue's "no message"
+            else
+                Console.WriteLine($"relay: forgot {removed} peer record(s) for '{name}'");
             return removed == 0 ? RelayCli.Negative : RelayCli.Ok;
         });
         return new Command("peers", "recorded peer history") { forget };

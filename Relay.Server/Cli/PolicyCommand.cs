@@ -34,7 +34,7 @@ internal static class PolicyCommand
         list.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var rows = await db.Policies.ListAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
@@ -89,7 +89,7 @@ internal static class PolicyCommand
             {
                 throw new UsageException("policy set: " + e.Message);
             }
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             await db.Policies.SetAsync(policy.Destination, policy.Level.ToWire(), policy.Fingerprints, policy.MatchNames, policy.Note, cancellationToken)
                 .ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
@@ -119,7 +119,7 @@ internal static class PolicyCommand
             {
                 throw new UsageException("policy delete: " + e.Message);
             }
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var deleted = await db.Policies.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))

@@ -16,6 +16,7 @@ namespace Relay.Server.Cli;
 public static class QueueCommand
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private const int MaxLimit = 100_000;
 
     /// <param name="connectionString">Read only when a verb runs, so `--help` works without configuration.</param>
     /// <param name="hostname">Reporting-MTA for DSNs of `bounce` (Relay:Hostname); the machine name by default.</param>
@@ -27,11 +28,16 @@ public static class QueueCommand
         queue.Options.Add(json);
 
         var list = new Command("list", "Messages in the queue, newest first");
-        var limit = new Option<int>("--limit") { Description = "At most this many messages", DefaultValueFactory = _ => 100 };
+        var limit = new Option<int>("--limit") { Description = $"At most this many messages (1-{MaxLimit})", DefaultValueFactory = _ => 100 };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > MaxLimit)
+                result.AddError($"--limit {result.GetValueOrDefault<int>()}: expected 1 to {MaxLimit}");
+        });
         list.Options.Add(limit);
         list.SetAction(async (parse, ct) =>
         {
-            await using var db = new RelayDatabase(connectionString());
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), ct);
             var rows = await db.QueueReader.ListMessagesAsync(new Page(0, parse.GetValue(limit)), ct);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -97,6 +103,8 @@ public static class QueueCommand
                 var output = parse.InvocationConfiguration.Output;
                 if (parse.GetValue(jsonOption))
                     await output.WriteLineAsync(JsonSerializer.Serialize(new { id, action = name, changed }, Json));
+                else if (name == "delete")
+                    await output.WriteLineAsync($"{id}: deleted");   // the message and its history, not a count of recipients
                 else
                     await output.WriteLineAsync($"{id}: {name}: {changed} recipient(s) changed");
                 return changed > 0 ? 0 : 1;
@@ -116,7 +124,7 @@ public static class QueueCommand
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"relay queue {name}: '{parse.GetValue(id)}' is not a queue id");
                 return 2;
             }
-            await using var db = new RelayDatabase(connectionString());
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), ct);
             var result = await run(db, text, parse, ct);
             if (result is null)
             {

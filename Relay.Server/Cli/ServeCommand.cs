@@ -24,13 +24,12 @@ internal static class ServeCommand
         {
             var names = ParseRoles(parse.GetValue(roles) ?? "");
             var config = CliContext.Config();
-            foreach (var name in names)
-                RoleFactory.Validate(name, config);
+            foreach (var warning in names.SelectMany(name => RoleFactory.Validate(name, config)).ToList())
+                await Console.Error.WriteLineAsync($"relay: configuration warning: {warning}");
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })
                 .SetMinimumLevel(LogLevel.Information));
             var log = loggers.CreateLogger("relay");
-            await using var db = await DatabaseConnector.OpenAsync(config.RequireDatabase(), cancellationToken);
-            await RequireCurrentSchemaAsync(db, cancellationToken);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(config.RequireDatabase(), cancellationToken);
 
             var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
@@ -75,14 +74,5 @@ internal static class ServeCommand
         foreach (var name in names.Where(n => !RoleFactory.Known.Contains(n)))
             throw new UsageException($"--roles: unknown role '{name}'; expected {string.Join(", ", RoleFactory.Known)}");
         return names;
-    }
-
-    private static async Task RequireCurrentSchemaAsync(RelayDatabase db, CancellationToken cancellationToken)
-    {
-        var applied = await db.Migrator().AppliedVersionsAsync(cancellationToken);
-        var missing = Migrator.Embedded().Where(m => !applied.Contains(m.Version)).ToList();
-        if (missing.Count > 0)
-            throw new ConfigException("Relay:Database", null,
-                $"schema is missing migrations {string.Join(", ", missing.Select(m => m.Version))}: run `relay migrate` first");
     }
 }

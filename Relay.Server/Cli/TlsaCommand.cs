@@ -20,7 +20,12 @@ internal static class TlsaCommand
         var command = new Command("tlsa", "print the TLSA record (3 1 1) to publish for the inbound certificate") { certOption, json };
         command.SetAction(parse =>
         {
-            var path = parse.GetValue(certOption) ?? DefaultCertificatePath();
+            var given = parse.GetValue(certOption);
+            var path = given ?? DefaultCertificatePath();
+            if (given is null && !File.Exists(path))
+                throw new UsageException(CliContext.Config().TlsCertificate is null
+                    ? $"no certificate yet: Relay:Tls:Certificate is not set and the self-signed one ({path}) is made when the smtp role first starts; give --cert FILE"
+                    : $"Relay:Tls:Certificate {path}: file not found");
             X509Certificate2 certificate;
             try
             {
@@ -28,7 +33,7 @@ internal static class TlsaCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {
-                throw new UsageException($"--cert {path}: not a readable PEM certificate ({e.Message})");
+                throw new UsageException($"{(given is null ? "Relay:Tls:Certificate" : "--cert")} {path}: not a readable PEM certificate ({e.Message})");
             }
             using (certificate)
             {

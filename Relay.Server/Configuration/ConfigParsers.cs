@@ -44,9 +44,27 @@ public static class ConfigParsers
     public static IPNetwork Cidr(string key, string value)
     {
         var text = value.Contains('/') ? value : value + (value.Contains(':') ? "/128" : "/32");
-        if (!IPNetwork.TryParse(text, out var network))
+        var slash = text.IndexOf('/');
+        if (!IPAddress.TryParse(text[..slash], out var address)
+            || !int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
+            || length > (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
             throw new ConfigException(key, value, "not a CIDR network (e.g. 10.0.0.0/8 or 2001:db8::/32) with no host bits set");
+        // IPNetwork would quietly mask 10.0.0.1/8 to 10.0.0.0/8; a host address with a prefix is more likely a typo.
+        var network = new IPNetwork(Masked(address, length), length);
+        if (!network.BaseAddress.Equals(address))
+            throw new ConfigException(key, value, $"host bits set; did you mean {network}?");
         return network;
+    }
+
+    private static IPAddress Masked(IPAddress address, int length)
+    {
+        var bytes = address.GetAddressBytes();
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var keep = Math.Clamp(length - 8 * i, 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - keep));
+        }
+        return new IPAddress(bytes);
     }
 
     public static string Domain(string key, string value)
@@ -80,26 +98,60 @@ public static class ConfigParsers
         return number;
     }
 
-    public static TimeSpan Duration(string key, string? value, TimeSpan fallback)
+    /// <summary>
+    /// A duration with its unit: "300s", "5m", "2h", "5d", "1w", "250ms" (Postfix style) or "hh:mm:ss" / "d.hh:mm:ss".
+    /// A bare number is refused (TimeSpan would read "300" as 300 days), and so is anything outside
+    /// [<paramref name="min"/>, <paramref name="max"/>], before a TimeSpan is made, so nothing overflows.
+    /// </summary>
+    public static TimeSpan Duration(string key, string value, TimeSpan min, TimeSpan max)
     {
-        if (string.IsNullOrWhiteSpace(value)) return fallback;
-        // "300s", "5m", "67m", "5d", "1h" (Postfix style) or a .NET TimeSpan ("00:05:00").
-        var unit = value[^1];
-        if (char.IsAsciiLetter(unit) && double.TryParse(value[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0)
+        var text = value.Trim();
+        var span = text.Contains(':') ? ClockDuration(key, value, text) : UnitDuration(key, value, text);
+        if (span < min || span > max)
+            throw new ConfigException(key, value, $"out of range: expected {FormatDuration(min)} to {FormatDuration(max)}");
+        return span;
+    }
+
+    private static readonly (string Unit, double Seconds)[] Units =
+        [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)];
+
+    private static TimeSpan UnitDuration(string key, string value, string text)
+    {
+        var digits = 0;
+        while (digits < text.Length && (char.IsAsciiDigit(text[digits]) || text[digits] == '.')) digits++;
+        if (digits == 0)
+            throw new ConfigException(key, value, "expected a duration with a unit: 300s, 5m, 2h, 5d or hh:mm:ss");
+        var unit = text[digits..];
+        if (unit.Length == 0)
+            throw new ConfigException(key, value, $"a duration needs a unit: {text}s, {text}m, {text}h or {text}d (or hh:mm:ss)");
+        if (!unit.All(char.IsAsciiLetter))
+            throw new ConfigException(key, value, "expected a plain number and a unit: 300s, 5m, 2h, 5d (or hh:mm:ss)");
+        var factor = Units.FirstOrDefault(u => u.Unit == unit).Seconds;
+        if (factor == 0)
+            throw new ConfigException(key, value, $"unknown unit '{unit}'; use ms, s, m, h, d or w");
+        if (!decimal.TryParse(text[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+            throw new ConfigException(key, value, "expected a duration with a unit: 300s, 5m, 2h, 5d or hh:mm:ss");
+        var seconds = (double)amount * factor;
+        // Capped here so TimeSpan never overflows; the caller's range then names the real bound.
+        return seconds > TimeSpan.FromDays(100_000).TotalSeconds ? TimeSpan.FromDays(100_000) : TimeSpan.FromSeconds(seconds);
+    }
+
+    private static TimeSpan ClockDuration(string key, string value, string text)
+    {
+        if (text.StartsWith('-') || !TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
+            throw new ConfigException(key, value, "expected hh:mm:ss (or a duration with a unit: 300s, 5m, 2h, 5d)");
+        return span;
+    }
+
+    /// <summary>The shortest unit form ("300ms", "30s", "5m", "67m", "5d"), as README and messages show durations.</summary>
+    public static string FormatDuration(TimeSpan span)
+    {
+        foreach (var (unit, seconds) in Units.Reverse())
         {
-            return unit switch
-            {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                'd' => TimeSpan.FromDays(amount),
-                'w' => TimeSpan.FromDays(7 * amount),
-                _ => throw new ConfigException(key, value, "unknown unit; use s, m, h, d or w"),
-            };
+            var amount = span.TotalSeconds / seconds;
+            if (amount >= 1 && Math.Abs(amount - Math.Round(amount)) < 1e-9) return $"{Math.Round(amount).ToString(CultureInfo.InvariantCulture)}{unit}";
         }
-        if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
-            return span;
-        throw new ConfigException(key, value, "expected a duration such as 30s, 5m, 1h, 5d");
+        return span == TimeSpan.Zero ? "0s" : $"{span.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms";
     }
 
     public static bool Boolean(string key, string? value, bool fallback)

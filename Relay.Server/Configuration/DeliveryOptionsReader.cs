@@ -11,12 +11,24 @@ internal static class DeliveryOptionsReader
 {
     public static DeliveryOptions Read(RelayConfig config)
     {
-        var delivery = config.Raw.GetSection("Delivery");
-        var defaults = new DeliveryOptions();
+        var relay = config.Raw;
         // A hosted domain's MX is this relay: without a route its mail would loop back to us.
         foreach (var domain in config.Domains.Where(d => !config.Routes.ContainsKey(d)))
             throw new ConfigException($"Relay:Routes:{domain}", null,
                 "hosted domain has no route (e.g. \"[10.0.0.5]:25\"); delivering it by MX would loop back to this relay");
+        var firstRetry = ConfigValues.Duration(relay, "Delivery:FirstRetry");
+        var maxRetry = ConfigValues.Duration(relay, "Delivery:MaxRetry");
+        var lifetime = ConfigValues.Duration(relay, "Delivery:Lifetime");
+        var delayWarning = ConfigValues.OptionalDuration(relay, "Delivery:DelayWarning");
+        if (firstRetry > maxRetry)
+            throw new ConfigException("Relay:Delivery:FirstRetry", relay["Delivery:FirstRetry"] ?? ConfigParsers.FormatDuration(firstRetry),
+                $"longer than Relay:Delivery:MaxRetry ({ConfigParsers.FormatDuration(maxRetry)}); retries start at FirstRetry and double up to MaxRetry");
+        if (firstRetry >= lifetime)
+            throw new ConfigException("Relay:Delivery:Lifetime", relay["Delivery:Lifetime"] ?? ConfigParsers.FormatDuration(lifetime),
+                $"not longer than Relay:Delivery:FirstRetry ({ConfigParsers.FormatDuration(firstRetry)}): a message would bounce without a retry");
+        if (delayWarning is { } warning && warning >= lifetime)
+            throw new ConfigException("Relay:Delivery:DelayWarning", relay["Delivery:DelayWarning"],
+                $"not shorter than Relay:Delivery:Lifetime ({ConfigParsers.FormatDuration(lifetime)}): the message bounces before the warning");
         return new DeliveryOptions
         {
             Hostname = config.Hostname,
@@ -24,26 +36,26 @@ internal static class DeliveryOptionsReader
             DnsServers = config.DnsServers,
             Routes = config.Routes,
             DefaultPolicy = config.DefaultPolicy,
-            Workers = ConfigParsers.Integer("Relay:Delivery:Workers", delivery["Workers"], defaults.Workers, 1, 256),
-            ClaimBatch = ConfigParsers.Integer("Relay:Delivery:ClaimBatch", delivery["ClaimBatch"], defaults.ClaimBatch, 1, 10_000),
-            DestinationConcurrency = ConfigParsers.Integer("Relay:Delivery:DestinationConcurrency", delivery["DestinationConcurrency"],
-                defaults.DestinationConcurrency, 1, 1000),
-            SessionIdle = SessionIdle(delivery["SessionIdle"], defaults.SessionIdle),
-            Lease = ConfigParsers.Duration("Relay:Delivery:Lease", delivery["Lease"], defaults.Lease),
-            FirstRetry = ConfigParsers.Duration("Relay:Delivery:FirstRetry", delivery["FirstRetry"], defaults.FirstRetry),
-            MaxRetry = ConfigParsers.Duration("Relay:Delivery:MaxRetry", delivery["MaxRetry"], defaults.MaxRetry),
-            Lifetime = ConfigParsers.Duration("Relay:Delivery:Lifetime", delivery["Lifetime"], defaults.Lifetime),
-            IdlePoll = ConfigParsers.Duration("Relay:Delivery:IdlePoll", delivery["IdlePoll"], defaults.IdlePoll),
-            DelayWarning = string.IsNullOrWhiteSpace(delivery["DelayWarning"])
-                ? null : ConfigParsers.Duration("Relay:Delivery:DelayWarning", delivery["DelayWarning"], TimeSpan.Zero),
+            Workers = ConfigValues.Integer(relay, "Delivery:Workers"),
+            ClaimBatch = ConfigValues.Integer(relay, "Delivery:ClaimBatch"),
+            DestinationConcurrency = ConfigValues.Integer(relay, "Delivery:DestinationConcurrency"),
+            SessionIdle = ConfigValues.Duration(relay, "Delivery:SessionIdle"),
+            Lease = ConfigValues.Duration(relay, "Delivery:Lease"),
+            FirstRetry = firstRetry,
+            MaxRetry = maxRetry,
+            Lifetime = lifetime,
+            IdlePoll = ConfigValues.Duration(relay, "Delivery:IdlePoll"),
+            DelayWarning = delayWarning,
         };
     }
 
-    /// <summary>0 disables reuse; at most 5 minutes, the idle timeout RFC 5321 §4.5.3.2.7 gives servers (peers drop us then anyway).</summary>
-    private static TimeSpan SessionIdle(string? value, TimeSpan fallback)
+
+    /// <summary>Legal values that are probably not meant.</summary>
+    public static IReadOnlyList<string> Warnings(DeliveryOptions options)
     {
-        var idle = ConfigParsers.Duration("Relay:Delivery:SessionIdle", value, fallback);
-        return idle <= TimeSpan.FromMinutes(5) ? idle
-            : throw new ConfigException("Relay:Delivery:SessionIdle", value, "at most 5m: peers close idle clients after 5 minutes (RFC 5321 4.5.3.2.7)");
+        var warnings = new List<string>();
+        if (options.MaxRetry > options.Lifetime)
+            warnings.Add($"Relay:Delivery:MaxRetry = \"{ConfigParsers.FormatDuration(options.MaxRetry)}\": longer than Relay:Delivery:Lifetime; the last retries never happen");
+        return warnings;
     }
 }

@@ -38,6 +38,7 @@ public sealed record RelayConfig(
     public static RelayConfig From(IConfiguration configuration)
     {
         var relay = configuration.GetSection(Section);
+        ConfigValidator.Validate(relay);
         var hostname = relay["Hostname"] is { Length: > 0 } h ? ConfigParsers.Domain("Relay:Hostname", h) : SafeHostName();
 
         var defaultPolicy = PolicyLevel.Dane;
@@ -56,7 +57,7 @@ public sealed record RelayConfig(
             if (!string.IsNullOrEmpty(path) && !File.Exists(path))
                 throw new ConfigException(name, path, "file not found");
 
-        var deliveryPort = ConfigParsers.Integer("Relay:Delivery:Port", relay["Delivery:Port"], 25, 1, 65535);
+        var deliveryPort = ConfigValues.Integer(relay, "Delivery:Port");
         var routes = new Dictionary<string, NextHop>(StringComparer.OrdinalIgnoreCase);
         foreach (var route in relay.GetSection("Routes").GetChildren())
         {
@@ -65,17 +66,23 @@ public sealed record RelayConfig(
             routes[domain] = Route(routeKey, domain, route.Value ?? "");
         }
 
+        var smtpListen = List(relay, "Smtp:Listen", ConfigParsers.EndPoint);
+        var smtpSubmission = List(relay, "Smtp:Submission", ConfigParsers.EndPoint);
+        var smtpImplicitTls = List(relay, "Smtp:ImplicitTls", ConfigParsers.EndPoint);
+        var webListen = List(relay, "Web:Listen", ConfigParsers.EndPoint);
+        EndpointConflicts.Refuse(relay, ["Smtp:Listen", "Smtp:Submission", "Smtp:ImplicitTls", "Web:Listen", "Metrics:Listen"]);
+
         return new RelayConfig(
             hostname,
             string.IsNullOrWhiteSpace(relay["Database"]) ? null : relay["Database"],
-            List(relay, "Smtp:Listen", ConfigParsers.EndPoint),
-            List(relay, "Smtp:Submission", ConfigParsers.EndPoint),
-            List(relay, "Smtp:ImplicitTls", ConfigParsers.EndPoint),
-            List(relay, "Web:Listen", ConfigParsers.EndPoint, ["127.0.0.1:8080"]),
+            smtpListen,
+            smtpSubmission,
+            smtpImplicitTls,
+            webListen,
             List(relay, "Domains", ConfigParsers.Domain),
             routes,
             List(relay, "TrustedNetworks", ConfigParsers.Cidr),
-            List(relay, "Dns:Servers", ConfigParsers.EndPoint, ["127.0.0.1:53"]),
+            List(relay, "Dns:Servers", ConfigParsers.EndPoint),
             deliveryPort,
             string.IsNullOrEmpty(certificate) ? null : certificate,
             string.IsNullOrEmpty(key) ? null : key,
@@ -114,8 +121,10 @@ public sealed record RelayConfig(
         return (host, port);
     }
 
-    private static IReadOnlyList<T> List<T>(IConfigurationSection relay, string name, Func<string, string, T> parse, string[]? fallback = null)
+    /// <summary>A list key's entries as (key, value), its schema default when it is not set.</summary>
+    internal static List<(string Key, string Value)> Entries(IConfigurationSection relay, string name)
     {
+        var fallback = ConfigSchema.Get(name).Default is { } d ? new[] { d } : [];
         var section = relay.GetSection(name);
         var children = section.GetChildren().ToList();
         // A plain string ("Relay__Domains=example.org") is accepted as a one-element list.
@@ -123,9 +132,12 @@ public sealed record RelayConfig(
             ? children.Select(c => ($"Relay:{name}:{c.Key}", c.Value ?? "")).ToList()
             : section.Value is { Length: > 0 } single
                 ? single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((v, i) => ($"Relay:{name}:{i}", v)).ToList()
-                : (fallback ?? []).Select((v, i) => ($"Relay:{name}:{i}", v)).ToList();
-        return items.Select(item => parse(item.Item1, item.Item2.Trim())).ToList();
+                : fallback.Select((v, i) => ($"Relay:{name}:{i}", v)).ToList();
+        return items.Select(item => (item.Item1, item.Item2.Trim())).ToList();
     }
+
+    private static IReadOnlyList<T> List<T>(IConfigurationSection relay, string name, Func<string, string, T> parse) =>
+        Entries(relay, name).Select(item => parse(item.Key, item.Value)).ToList();
 
     private static string SafeHostName()
     {

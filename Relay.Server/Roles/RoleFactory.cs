@@ -9,14 +9,20 @@ internal static class RoleFactory
 {
     public static readonly IReadOnlyList<string> Known = ["smtp", "delivery", "web"];
 
-    /// <summary>Checks a role's configuration without starting it, so `serve` fails before touching anything.</summary>
-    public static void Validate(string name, RelayConfig config)
+    /// <summary>
+    /// Checks a role's configuration (files, certificates and keys included) without starting it, so `serve` fails
+    /// before anything binds or connects. Returns warnings: values that are legal but probably not meant.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(string name, RelayConfig config)
     {
         switch (name)
         {
-            case "smtp": SmtpRoleAdapter.Options(config); break;
-            case "delivery": DeliveryOptionsReader.Read(config); break;
-            case "web": WebRoleAdapter.Validate(config); break;
+            case "smtp":
+                var smtp = SmtpRoleAdapter.Options(config);
+                SmtpRoleAdapter.CheckCertificate(config);
+                return SmtpRoleAdapter.Warnings(smtp);
+            case "delivery": return DeliveryOptionsReader.Warnings(DeliveryOptionsReader.Read(config));
+            case "web": WebRoleAdapter.Validate(config); return [];
             default: throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}");
         }
     }

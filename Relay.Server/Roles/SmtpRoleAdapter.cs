@@ -17,7 +17,16 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         role = new SmtpRole(Options(config), db, loggers.CreateLogger("smtp"));
-        var bound = await role.StartAsync(cancellationToken);
+        IReadOnlyList<System.Net.IPEndPoint> bound;
+        try
+        {
+            bound = await role.StartAsync(cancellationToken);
+        }
+        catch (ListenerBindException e)
+        {
+            var key = e.Kind switch { ListenerKind.Submission => "Relay:Smtp:Submission", ListenerKind.ImplicitTls => "Relay:Smtp:ImplicitTls", _ => "Relay:Smtp:Listen" };
+            throw new ConfigException(key, e.EndPoint.ToString(), e.Message);
+        }
         loggers.CreateLogger("smtp").LogInformation("listening on {Endpoints}", string.Join(", ", bound));
     }
 
@@ -28,8 +37,11 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
     /// <summary>Maps Relay:* keys (DESIGN.md § Contracts) and the listener's own Relay:Smtp:* extras.</summary>
     internal static SmtpListenerOptions Options(RelayConfig config)
     {
-        var smtp = config.Raw.GetSection("Smtp");
-        var defaults = new SmtpListenerOptions();
+        var relay = config.Raw;
+        var smtp = relay.GetSection("Smtp");
+        if (config.SmtpListen.Count + config.SmtpSubmission.Count + config.SmtpImplicitTls.Count == 0)
+            throw new ConfigException("Relay:Smtp:Listen", null,
+                "the smtp role has no endpoint: set Relay:Smtp:Listen, Submission or ImplicitTls (e.g. [\"0.0.0.0:25\"]), or leave smtp out of --roles");
         var options = new SmtpListenerOptions
         {
             Hostname = config.Hostname,
@@ -41,28 +53,22 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
             CertificatePath = config.TlsCertificate,
             KeyPath = config.TlsKey,
             GeneratedCertificateDirectory = config.DataDirectory,
-            MessageSizeLimit = ConfigParsers.Integer("Relay:Smtp:MessageSizeLimit", smtp["MessageSizeLimit"], (int)defaults.MessageSizeLimit, 1024, int.MaxValue),
-            RecipientLimit = ConfigParsers.Integer("Relay:Smtp:RecipientLimit", smtp["RecipientLimit"], defaults.RecipientLimit, 1, 100_000),
-            HopCountLimit = ConfigParsers.Integer("Relay:Smtp:HopCountLimit", smtp["HopCountLimit"], defaults.HopCountLimit, 1, 1000),
-            ErrorLimit = ConfigParsers.Integer("Relay:Smtp:ErrorLimit", smtp["ErrorLimit"], defaults.ErrorLimit, 1, 1000),
-            TextLineLimit = ConfigParsers.Integer("Relay:Smtp:TextLineLimit", smtp["TextLineLimit"], defaults.TextLineLimit, 0, 1_000_000),
-            ConnectionLimit = ConfigParsers.Integer("Relay:Smtp:ConnectionLimit", smtp["ConnectionLimit"], defaults.ConnectionLimit, 1, 100_000),
-            ConnectionLimitPerClient = ConfigParsers.Integer("Relay:Smtp:ConnectionLimitPerClient", smtp["ConnectionLimitPerClient"],
-                defaults.ConnectionLimitPerClient, 1, 100_000),
-            MinimumDataRate = ConfigParsers.Integer("Relay:Smtp:MinimumDataRate", smtp["MinimumDataRate"], defaults.MinimumDataRate, 0, int.MaxValue),
-            IdleTimeout = ConfigParsers.Duration("Relay:Smtp:IdleTimeout", smtp["IdleTimeout"], defaults.IdleTimeout),
-            DataTimeout = ConfigParsers.Duration("Relay:Smtp:DataTimeout", smtp["DataTimeout"], defaults.DataTimeout),
-            GreetingDelay = ConfigParsers.Duration("Relay:Smtp:GreetingDelay", smtp["GreetingDelay"], defaults.GreetingDelay),
-            CommandLineLimit = ConfigParsers.Integer("Relay:Smtp:CommandLineLimit", smtp["CommandLineLimit"], defaults.CommandLineLimit, 512, 65_536),
-            EnqueueTimeout = ConfigParsers.Duration("Relay:Smtp:EnqueueTimeout", smtp["EnqueueTimeout"], defaults.EnqueueTimeout),
-            TlsHandshakeTimeout = ConfigParsers.Duration("Relay:Smtp:TlsHandshakeTimeout", smtp["TlsHandshakeTimeout"], defaults.TlsHandshakeTimeout),
-            AskClientCertificate = ConfigParsers.Boolean("Relay:Smtp:AskClientCertificate", smtp["AskClientCertificate"], defaults.AskClientCertificate),
-            BareLineEndings = smtp["BareLineEndings"]?.Trim().ToLowerInvariant() switch
-            {
-                null or "" or "normalize" => BareLineEndingMode.Normalize,
-                "reject" => BareLineEndingMode.Reject,
-                var other => throw new ConfigException("Relay:Smtp:BareLineEndings", other, "expected normalize or reject"),
-            },
+            MessageSizeLimit = ConfigValues.Integer(relay, "Smtp:MessageSizeLimit"),
+            RecipientLimit = ConfigValues.Integer(relay, "Smtp:RecipientLimit"),
+            HopCountLimit = ConfigValues.Integer(relay, "Smtp:HopCountLimit"),
+            ErrorLimit = ConfigValues.Integer(relay, "Smtp:ErrorLimit"),
+            TextLineLimit = ConfigValues.Integer(relay, "Smtp:TextLineLimit"),
+            ConnectionLimit = ConfigValues.Integer(relay, "Smtp:ConnectionLimit"),
+            ConnectionLimitPerClient = ConfigValues.Integer(relay, "Smtp:ConnectionLimitPerClient"),
+            MinimumDataRate = ConfigValues.Integer(relay, "Smtp:MinimumDataRate"),
+            IdleTimeout = ConfigValues.Duration(relay, "Smtp:IdleTimeout"),
+            DataTimeout = ConfigValues.Duration(relay, "Smtp:DataTimeout"),
+            GreetingDelay = ConfigValues.Duration(relay, "Smtp:GreetingDelay"),
+            CommandLineLimit = ConfigValues.Integer(relay, "Smtp:CommandLineLimit"),
+            EnqueueTimeout = ConfigValues.Duration(relay, "Smtp:EnqueueTimeout"),
+            TlsHandshakeTimeout = ConfigValues.Duration(relay, "Smtp:TlsHandshakeTimeout"),
+            AskClientCertificate = ConfigValues.Boolean(relay, "Smtp:AskClientCertificate"),
+            BareLineEndings = ConfigValues.Choice(relay, "Smtp:BareLineEndings") == "reject" ? BareLineEndingMode.Reject : BareLineEndingMode.Normalize,
         };
         foreach (var domain in smtp.GetSection("Recipients").GetChildren())
         {
@@ -82,4 +88,35 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
         }
         return options;
     }
+
+    /// <summary>
+    /// Loads the configured certificate and key (PEM), so a wrong file (a key given as the certificate, a mismatched
+    /// pair) stops start-up with one line before anything binds; the generated pair needs no check.
+    /// </summary>
+    internal static void CheckCertificate(RelayConfig config)
+    {
+        if (config.TlsCertificate is null || config.TlsKey is null) return;
+        try
+        {
+            using var _ = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.TlsCertificate, config.TlsKey);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ConfigException("Relay:Tls:Certificate", config.TlsCertificate,
+                $"cannot load it with Relay:Tls:Key = \"{config.TlsKey}\" (both PEM, the certificate first): {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary>Legal values that are probably not meant.</summary>
+    internal static IReadOnlyList<string> Warnings(SmtpListenerOptions options)
+    {
+        var warnings = new List<string>();
+        if (options.IdleTimeout < TimeSpan.FromMinutes(5))
+            warnings.Add($"Relay:Smtp:IdleTimeout = \"{ConfigParsers.FormatDuration(options.IdleTimeout)}\": shorter than the 5 minutes RFC 5321 4.5.3.2.7 asks servers to wait; slow clients will get 421");
+        if (options.GreetingDelay >= options.IdleTimeout)
+            warnings.Add($"Relay:Smtp:GreetingDelay = \"{ConfigParsers.FormatDuration(options.GreetingDelay)}\": not shorter than Relay:Smtp:IdleTimeout; clients will give up before the banner");
+        return warnings;
+    }
+
+    internal static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 }

@@ -28,7 +28,15 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
         {
             throw new ConfigException("Relay:Web", null, e.Message);
         }
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // Kestrel's "Failed to bind to address http://…: address already in use.", without its stack.
+            throw new ConfigException("Relay:Web:Listen", string.Join(", ", config.WebListen), SmtpRoleAdapter.OneLine(e.Message));
+        }
         loggers.CreateLogger("web").LogInformation("admin UI on {Urls}", string.Join(", ", WebHost.BoundUrls(app)));
     }
 
@@ -71,5 +79,7 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
         if (config.AdminPasswordHash is null)
             throw new ConfigException("Relay:Web:AdminPasswordHash", null,
                 "not set and there is no default password; make one with `relay web hash-password` (password on stdin)");
+        if (!Relay.Db.PasswordHasher.IsWellFormed(config.AdminPasswordHash, out var problem))
+            throw new ConfigException("Relay:Web:AdminPasswordHash", null, $"unusable: {problem}");
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Relay.Policy;
+using Relay.Policy.Planning;
 
 namespace Relay.Web.Pages;
 
@@ -26,8 +27,15 @@ public static partial class PolicyForm
         var dest = (destination ?? "").Trim().ToLowerInvariant().TrimEnd('.');
         if (dest.Length == 0)
             errors.Add(new("destination", "is required: a domain such as example.com, or .example.com for its subdomains"));
-        else if (!IsDomain(dest.StartsWith('.') ? dest[1..] : dest))
-            errors.Add(new("destination", "must be a domain such as example.com, or .example.com for its subdomains"));
+        else
+        {
+            // The same rule as `relay policy set`: Relay.Policy owns what a destination is.
+            try { dest = DestinationPolicy.NormalizeDestination(dest); }
+            catch (FormatException)
+            {
+                errors.Add(new("destination", "must be a domain such as example.com, .example.com for its subdomains, or a route such as [10.0.0.5]:25"));
+            }
+        }
 
         var levelKnown = PolicyLevelWire.TryParse(level, out var parsedLevel);
         var lvl = levelKnown ? parsedLevel.ToWire() : (level ?? "").Trim();

@@ -50,7 +50,18 @@ public sealed class RelayProcess : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A command that should have exited (a refused configuration) but serves instead must not outlive the
+            // test: it would keep ports, and the build lock descriptor it inherited, until someone kills it.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"relay {string.Join(' ', arguments)} did not exit within 60 s; killed. Output:\n{await stdout}{await stderr}");
+        }
         return (process.ExitCode, await stdout, await stderr);
     }
 

@@ -65,6 +65,8 @@ public partial class SharedPasswordHashTests
         var (code, _, stderr) = await RelayProcess.RunAsync(new Dictionary<string, string>
         {
             ["Relay__Database"] = "Host=127.0.0.1;Port=1",
+            // An smtp role needs an endpoint (else that is the error); port 0 is never bound: the hash stops start-up first.
+            ["Relay__Smtp__Submission__0"] = "127.0.0.1:0",
             ["Relay__Smtp__Credentials__alice"] = unusable,
         }, "serve", "--roles", "smtp");
         Assert.Equal(2, code);
