@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Relay.Delivery;
+using Relay.Delivery.Ipsec;
 
 namespace Relay.Server.Configuration;
 
@@ -36,6 +37,31 @@ internal static class DeliveryOptionsReader
             IdlePoll = ConfigParsers.Duration("Relay:Delivery:IdlePoll", delivery["IdlePoll"], defaults.IdlePoll),
             DelayWarning = string.IsNullOrWhiteSpace(delivery["DelayWarning"])
                 ? null : ConfigParsers.Duration("Relay:Delivery:DelayWarning", delivery["DelayWarning"], TimeSpan.Zero),
+            Ipsec = Ipsec(config),
+        };
+    }
+
+    /// <summary>Relay:Ipsec:* (the libreswan sidecar). Read here only: the sidecar client lives in delivery.</summary>
+    public static IpsecOptions Ipsec(RelayConfig config)
+    {
+        var ipsec = config.Raw.GetSection("Ipsec");
+        var defaults = new IpsecOptions();
+        var timeout = ConfigParsers.Duration("Relay:Ipsec:Timeout", ipsec["Timeout"], defaults.Timeout);
+        if (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromMinutes(1))
+            throw new ConfigException("Relay:Ipsec:Timeout", ipsec["Timeout"], "must be more than 0 and at most 1m: every new connection waits for it");
+        var socket = string.IsNullOrWhiteSpace(ipsec["ControlSocket"]) ? defaults.ControlSocket : ipsec["ControlSocket"]!;
+        if (!Path.IsPathRooted(socket))
+            throw new ConfigException("Relay:Ipsec:ControlSocket", socket, "must be an absolute path to pluto's control socket");
+        var directory = string.IsNullOrWhiteSpace(ipsec["PolicyDirectory"]) ? null : ipsec["PolicyDirectory"];
+        if (directory is not null && !Path.IsPathRooted(directory))
+            throw new ConfigException("Relay:Ipsec:PolicyDirectory", directory, "must be an absolute path (pluto's ipsecdir/policies)");
+        return new IpsecOptions
+        {
+            Enabled = ConfigParsers.Boolean("Relay:Ipsec:Enabled", ipsec["Enabled"], defaults.Enabled),
+            ControlSocket = socket,
+            Timeout = timeout,
+            PolicyDirectory = directory,
+            Command = string.IsNullOrWhiteSpace(ipsec["Command"]) ? defaults.Command : ipsec["Command"]!,
         };
     }
 
