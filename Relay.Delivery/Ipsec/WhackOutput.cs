@@ -52,7 +52,7 @@ public static partial class WhackOutput
             var m = TrafficLine().Match(line);
             if (!m.Success) continue;
             list.Add(new TrafficSa(int.Parse(m.Groups["state"].Value, CultureInfo.InvariantCulture), m.Groups["conn"].Value,
-                Address(m.Groups["peer"].Value), m.Groups["type"].Value, m.Groups["id"].Success ? m.Groups["id"].Value : null));
+                Address(m.Groups["peer"].Value), m.Groups["type"].Value, IdField().Match(line) is { Success: true } id ? id.Groups["id"].Value : null));
         }
         return list;
     }
@@ -136,8 +136,11 @@ public static partial class WhackOutput
     }
 
     // #2: "private-or-clear#10.0.0.0/24"[1] 10.0.0.2, type=ESP, add_time=1, inBytes=0, outBytes=0, maxBytes=2^63B, id='ID_NULL'
-    [GeneratedRegex("""^#(?<state>\d+): "(?<conn>[^"]*)"(?:\[\d+\])?\s*(?:\.\.\.)?(?<peer>[0-9A-Fa-f:.]+)?,\s*type=(?<type>[A-Z]+),.*?(?:id='(?<id>[^']*)')?(?:,|$)""")]
+    [GeneratedRegex("""^#(?<state>\d+): "(?<conn>[^"]*)"(?:\[\d+\])?\s*(?:\.\.\.)?(?<peer>[0-9A-Fa-f:.]+)?,\s*type=(?<type>[A-Z]+)(?:,|$)""")]
     private static partial Regex TrafficLine();
+
+    [GeneratedRegex("""(?:^|, )id='(?<id>[^']*)'""")]
+    private static partial Regex IdField();
 
     // 10.0.0.1/32 -0-> 10.0.0.2/32 => %pass 0    oe-failing
     [GeneratedRegex("""^(?<local>[0-9A-Fa-f:.]+/\d+)\s+-\S*->\s+(?<remote>[0-9A-Fa-f:.]+/\d+)\s+=>\s+%(?<action>\w+)\s+\d+\s+(?<label>\S+)""")]
