@@ -16,8 +16,9 @@ namespace Relay.Delivery.Ipsec;
 /// while an SA exists. The class table is reread from the database every <see cref="IpsecOptions.ClassRefresh"/> and,
 /// when it changed, written as policy groups and pluto told to reread them, so a UI edit takes effect without a restart.
 /// </summary>
+/// <param name="localAddress">Our address towards a peer (pluto's --oppohere); by default the kernel's source address for that route.</param>
 public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, Task<IpsecClassTable>> loadClasses, ILogger logger,
-    TimeProvider? clock = null) : INetworkLayer
+    TimeProvider? clock = null, Func<IPAddress, IPAddress>? localAddress = null) : INetworkLayer
 {
     private readonly TimeProvider time = clock ?? TimeProvider.System;
     private readonly WhackRunner whack = new(options.Command, options.ControlSocket);
@@ -38,7 +39,7 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
         if (cls == IpsecClass.Block) return new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock);
         var now = time.GetUtcNow();
         if (decisions.TryGetValue(peer, out var cached) && cached.Until > now && cached.Facts.Class == cls) return cached.Facts;
-        var local = LocalAddressFor(peer);
+        var local = (localAddress ?? LocalAddressFor)(peer);
         var facts = await EnsureAsync(cls, local, peer, port, cancellationToken).ConfigureAwait(false);
         decisions[peer] = (facts, time.GetUtcNow() + (facts.HasIpsec ? options.SuccessLifetime : options.FailureLifetime));
         return facts;
