@@ -75,9 +75,28 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
         return facts;
     }
 
-    /// <summary>The class of one peer as delivery would see it now (for `relay ipsec status`).</summary>
-    public async Task<IpsecClass> ClassifyAsync(IPAddress peer, CancellationToken cancellationToken) =>
-        (await ClassesAsync(cancellationToken).ConfigureAwait(false)).Classify(peer).Class;
+    /// <summary>
+    /// For `relay ipsec status`: the peer's class and what pluto has towards it now (esp, ike or none), without triggering
+    /// anything and without writing policy groups.
+    /// </summary>
+    public async Task<(IpsecClass Class, string State, NetworkFacts Facts)> StatusAsync(IPAddress peer, CancellationToken cancellationToken)
+    {
+        var cls = (await loadClasses(cancellationToken).ConfigureAwait(false)).Classify(peer).Class;
+        if (!options.Enabled) return (cls, "none", NetworkFacts.Disabled with { Class = cls });
+        if (cls == IpsecClass.Block) return (cls, "none", new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock));
+        var traffic = await whack.RunAsync(["--trafficstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        if (Unreachable(traffic) is { } down) return (cls, "none", new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, down));
+        var shunts = await whack.RunAsync(["--shuntstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var status = await whack.RunAsync(["--status"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var evidence = new EnsureEvidence(null, false, WhackOutput.ParseTraffic(traffic.Output), WhackOutput.ParseShunts(shunts.Output),
+            WhackOutput.ParseStates(status.Output));
+        var state = evidence.Traffic.Any(t => peer.Equals(t.Peer)) ? "esp"
+            : evidence.States.Any(s => peer.Equals(s.Peer) && s.IkeEstablished) ? "ike" : "none";
+        if (cls == IpsecClass.Clear && state == "none") return (cls, state, new NetworkFacts(cls, NetworkProtection.None, NetworkReason.ClassClear));
+        if (state == "none" && !evidence.Shunts.Any(s => s.Remote.Contains(peer)))
+            return (cls, state, new NetworkFacts(cls, NetworkProtection.None, null, "nothing negotiated with this peer yet"));
+        return (cls, state, EnsureDecision.Decide(cls, peer, evidence));
+    }
 
     private async Task<IpsecClassTable> ClassesAsync(CancellationToken cancellationToken)
     {
