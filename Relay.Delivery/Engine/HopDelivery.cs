@@ -104,17 +104,19 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
             var clean = false;
             try
             {
+                var started = DateTimeOffset.UtcNow;
+                // Asked for reused sessions too (cached, so cheap): a class changed to block or private since the session
+                // was parked must stop it from carrying more mail.
+                var facts = await networkLayer.PrepareAsync(target.Address, target.Port, sessionToken).ConfigureAwait(false);
                 session = slot.Reused;
-                if (session is not null && !await StillUsableAsync(session, sessionToken).ConfigureAwait(false))
+                if (session is not null && (!OutcomeClassifier.NetworkAllows(facts).Allowed || !await StillUsableAsync(session, sessionToken).ConfigureAwait(false)))
                 {
-                    // Gone while parked (peer timeout, 421): not an attempt, nothing to record; connect afresh on this slot.
+                    // Gone while parked (peer timeout, 421) or no longer allowed: not an attempt; connect afresh (or not) on this slot.
                     await session.DisposeAsync().ConfigureAwait(false);
                     session = null;
                 }
-                var started = DateTimeOffset.UtcNow;
                 if (session is null)
                 {
-                    var facts = await networkLayer.PrepareAsync(target.Address, target.Port, sessionToken).ConfigureAwait(false);
                     var (opened, report) = await SessionOpener.OpenAsync(target, requireTls, authenticator, options, sessionToken, facts).ConfigureAwait(false);
                     if (opened is null)
                     {

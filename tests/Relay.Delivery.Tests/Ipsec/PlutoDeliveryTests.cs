@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Delivery.Ipsec;
 using Relay.Policy;
+using Relay.TestKit;
 using Relay.TestKit.Ipsec;
 using Relay.TestKit.Smtp.Peers;
 using Xunit.Abstractions;
@@ -129,5 +130,25 @@ public class PlutoDeliveryTests(PlutoPairFixture fixture, ITestOutputHelper outp
         var detail = await h.ShowAsync(id);
         Assert.Equal("delivered", Assert.Single(detail.Recipients).State);
         Assert.Equal(("none", "class-clear"), (Assert.Single(detail.Attempts).Network, Assert.Single(detail.Attempts).NetworkReason));
+    }
+
+    [Fact]
+    public async Task A_class_edited_in_the_database_changes_the_next_decision_and_the_policy_groups()
+    {
+        await using var h = await Harness.CreateAsync();
+        await h.Database.Policies.SetIpsecAsync("10.211.0.2/32", "clear", CancellationToken.None);
+        // The table is reread on every call here (delivery rereads it every 10 s by default).
+        var sidecar = NamespacePeer.Sidecar(Pair, h.Database, NamespacePeer.Options(Pair) with { ClassRefresh = TimeSpan.Zero });
+        Assert.Equal(NetworkReason.ClassClear, (await sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None)).Reason);
+        Assert.Contains("10.211.0.2/32", await File.ReadAllTextAsync(Path.Combine(Pair.RelayPolicyDirectory, "clear")));
+
+        await h.Database.Policies.SetIpsecAsync("10.211.0.2/32", "block", CancellationToken.None); // what the UI's form does
+        var blocked = await sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None);
+        Assert.Equal((IpsecClass.Block, NetworkProtection.Blocked), (blocked.Class, blocked.Protection));
+        Assert.Contains("10.211.0.2/32", await File.ReadAllTextAsync(Path.Combine(Pair.RelayPolicyDirectory, "block")));
+        Assert.DoesNotContain("10.211.0.2/32", await File.ReadAllTextAsync(Path.Combine(Pair.RelayPolicyDirectory, "clear")));
+        // pluto was told: its block conn now covers the peer (a kernel policy that blocks it).
+        Assert.Matches(@"dst 10\.211\.0\.2/32\s*\n\s*dir out action block",
+            await Processes.RunAsync("ip", ["-n", Pair.RelayNamespace, "xfrm", "policy"], TimeSpan.FromSeconds(10)));
     }
 }
