@@ -68,6 +68,9 @@ public sealed record DeliveryOptions
 
     public SmtpClientTimeouts Timeouts { get; init; } = new();
 
+    /// <summary>The libreswan OE sidecar (Relay:Ipsec:*); disabled by default.</summary>
+    public Ipsec.IpsecOptions Ipsec { get; init; } = new();
+
     /// <summary>Process identity for leases: several processes share one database.</summary>
     public string WorkerId { get; init; } = NewWorkerId();
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Delivery.Engine;
+using Relay.Delivery.Ipsec;
 using Relay.Delivery.Planning;
 using Relay.Dns;
 
@@ -22,13 +23,22 @@ public sealed class DeliveryRole
     private readonly HopDelivery hops;
 
     /// <param name="dns">Resolver to use; by default one over <see cref="DeliveryOptions.DnsServers"/> (none → routes only).</param>
-    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger, IDnsResolver? dns = null)
+    /// <param name="network">The network layer; by default the IPsec sidecar when Relay:Ipsec:Enabled, else none.</param>
+    public DeliveryRole(DeliveryOptions options, RelayDatabase database, ILogger logger, IDnsResolver? dns = null, INetworkLayer? network = null)
     {
         this.options = options;
         this.database = database;
         this.logger = logger;
-        hops = new HopDelivery(database, new HopPlanner(dns ?? CreateResolver(options), database, options), options, logger);
+        hops = new HopDelivery(database, new HopPlanner(dns ?? CreateResolver(options), database, options), options, logger,
+            network ?? CreateNetworkLayer(options, database, logger));
     }
+
+    /// <summary>The sidecar client over the database's classes, or nothing when IPsec is not enabled.</summary>
+    public static INetworkLayer CreateNetworkLayer(DeliveryOptions options, RelayDatabase database, ILogger logger) =>
+        options.Ipsec.Enabled
+            ? new IpsecSidecar(options.Ipsec, async ct => IpsecClassTable.FromRows(
+                (await database.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), logger)
+            : DisabledNetworkLayer.Instance;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Delivery.Bounces;
+using Relay.Delivery.Ipsec;
 using Relay.Delivery.Planning;
 using Relay.Delivery.Recording;
 using Relay.Delivery.Sessions;
@@ -23,8 +24,11 @@ namespace Relay.Delivery.Engine;
 /// attacker can strip) defers as for every message, because only a completed TLS session gives evidence that
 /// retrying cannot change.
 /// </summary>
-public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, DeliveryOptions options, ILogger logger)
+/// The network layer (<see cref="INetworkLayer"/>, the IPsec sidecar) is asked before each new connection; its facts travel
+/// in the attempt report, and Relay.Policy decides whether the class lets delivery connect at all.
+public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, DeliveryOptions options, ILogger logger, INetworkLayer? network = null)
 {
+    private readonly INetworkLayer networkLayer = network ?? DisabledNetworkLayer.Instance;
     private readonly RetrySchedule retry = new(options);
     private readonly BounceSender bounces = new(database, options);
     private readonly SessionPool sessions = new(options, logger);
@@ -100,17 +104,20 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
             var clean = false;
             try
             {
+                var started = DateTimeOffset.UtcNow;
+                // Asked for reused sessions too (cached, so cheap): a class changed to block or private since the session
+                // was parked must stop it from carrying more mail.
+                var facts = await networkLayer.PrepareAsync(target.Address, target.Port, sessionToken).ConfigureAwait(false);
                 session = slot.Reused;
-                if (session is not null && !await StillUsableAsync(session, sessionToken).ConfigureAwait(false))
+                if (session is not null && (!OutcomeClassifier.NetworkAllows(facts).Allowed || !await StillUsableAsync(session, sessionToken).ConfigureAwait(false)))
                 {
-                    // Gone while parked (peer timeout, 421): not an attempt, nothing to record; connect afresh on this slot.
+                    // Gone while parked (peer timeout, 421) or no longer allowed: not an attempt; connect afresh (or not) on this slot.
                     await session.DisposeAsync().ConfigureAwait(false);
                     session = null;
                 }
-                var started = DateTimeOffset.UtcNow;
                 if (session is null)
                 {
-                    var (opened, report) = await SessionOpener.OpenAsync(target, requireTls, authenticator, options, sessionToken).ConfigureAwait(false);
+                    var (opened, report) = await SessionOpener.OpenAsync(target, requireTls, authenticator, options, sessionToken, facts).ConfigureAwait(false);
                     if (opened is null)
                     {
                         otherFailures++;

@@ -23,6 +23,7 @@ internal static class AttemptRows
             report.Stage.ToWire(), reply, plan.Level.ToWire(), outcome.Transport?.ToWire(), outcome.How.ToWire(), outcome.Reason,
             tls?.Version, tls?.Cipher, tls?.PeerSpki, tls?.PeerSubject, tls?.PeerChain,
             plan.Tlsa.Select(a => a.ToString()).ToList(), plan.TlsaStatus.ToWire(), plan.Mx.ToWire(), plan.AddressStatus.ToWire(),
+            Network: (outcome.Network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: outcome.Network?.ReasonText,
             ResultType: outcome.ResultType?.ToWire());
     }
 

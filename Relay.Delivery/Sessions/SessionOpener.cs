@@ -18,8 +18,21 @@ public static class SessionOpener
     /// <summary>How STARTTLS is used with one peer on this attempt.</summary>
     private enum TlsMode { Never, Opportunistic, Required }
 
+    /// <param name="network">What the network layer had for this peer (the IPsec sidecar's facts), carried in every report.</param>
     /// <returns>The session, or null and the report of where and why opening it failed (nothing was sent).</returns>
     public static async Task<(EstablishedSession? Session, AttemptReport Report)> OpenAsync(PeerTarget target, bool messageRequiresTls,
+        PeerAuthenticator authenticator, DeliveryOptions options, CancellationToken cancellationToken, NetworkFacts? network = null)
+    {
+        // `private` without an SA, or `block`: not one packet of SMTP goes to this peer (RFC 4322 §3.2).
+        if (OutcomeClassifier.NetworkAllows(network) is { Allowed: false, Refusal: var refusal })
+            return (null, new AttemptReport(ClientStage.Connect, Error: refusal, Network: network));
+        var (session, report) = await OpenPlannedAsync(target, messageRequiresTls, authenticator, options, cancellationToken).ConfigureAwait(false);
+        if (network is null) return (session, report);
+        report = report with { Network = network };
+        return session is null ? (null, report) : (new EstablishedSession(session.Client, session.Target, report, session.Security), report);
+    }
+
+    private static async Task<(EstablishedSession? Session, AttemptReport Report)> OpenPlannedAsync(PeerTarget target, bool messageRequiresTls,
         PeerAuthenticator authenticator, DeliveryOptions options, CancellationToken cancellationToken)
     {
         var plan = target.Plan;

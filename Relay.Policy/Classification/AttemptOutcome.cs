@@ -21,7 +21,8 @@ public sealed record ChannelSecurity(
 /// <summary>
 /// The one outcome of an attempt (DESIGN.md § Security vocabulary), as stored. <see cref="Transport"/> is null when the
 /// attempt carried no message (no peer reached, or the session ended before MAIL FROM was accepted): nothing sent is
-/// never shown as cleartext. Recipients are in the order of the report's.
+/// never shown as cleartext. Recipients are in the order of the report's. <see cref="Network"/> is the network layer's
+/// outcome (the sidecar's facts, passed through), recorded beside the transport whether or not anything was sent.
 /// </summary>
 public sealed record AttemptOutcome(
     TransportSecurity? Transport,
@@ -29,7 +30,8 @@ public sealed record AttemptOutcome(
     string? Reason,
     TlsRptResult? ResultType,
     bool RequirementMet,
-    IReadOnlyList<RecipientDisposition> Recipients)
+    IReadOnlyList<RecipientDisposition> Recipients,
+    NetworkFacts? Network = null)
 {
     public bool NothingSent => Transport is null;
 }

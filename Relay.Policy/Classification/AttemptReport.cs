@@ -41,6 +41,7 @@ public sealed record TlsFacts(
 /// <param name="Error">What ended the session before the recipients' replies: a network or protocol failure, a refused
 /// greeting or EHLO, a required STARTTLS that was missing, or Relay's own refusal to send (REQUIRETLS).</param>
 /// <param name="ErrorReply">The server reply behind <see cref="Error"/>, when there was one.</param>
+/// <param name="Network">What the IPsec sidecar had for this peer before connecting; null when nobody asked (no peer).</param>
 public sealed record AttemptReport(
     ClientStage Stage,
     bool Connected = false,
@@ -52,7 +53,8 @@ public sealed record AttemptReport(
     bool MailAccepted = false,
     IReadOnlyList<RecipientReply>? Recipients = null,
     string? Error = null,
-    ServerReply? ErrorReply = null)
+    ServerReply? ErrorReply = null,
+    NetworkFacts? Network = null)
 {
     public IReadOnlyList<RecipientReply> Recipients { get; init; } = Recipients ?? [];
 }

@@ -21,11 +21,23 @@ public static class OutcomeClassifier
             var why = report.Error ?? channel.Unmet ?? report.Recipients.FirstOrDefault(r => r.Code is not null)?.Text
                 ?? $"the session ended at {report.Stage.ToWire()} before MAIL FROM was accepted";
             return new AttemptOutcome(null, AuthenticationMethod.None, why, channel.ResultType, channel.RequirementMet,
-                report.Recipients.Select(r => Recipient(r, report, unmet: channel.Unmet)).ToArray());
+                report.Recipients.Select(r => Recipient(r, report, unmet: channel.Unmet)).ToArray(), report.Network);
         }
         var recipients = report.Recipients.Select(r => Recipient(r, report, channel.Unmet)).ToArray();
-        return new AttemptOutcome(channel.Transport, channel.How, channel.Reason, channel.ResultType, channel.RequirementMet, recipients);
+        return new AttemptOutcome(channel.Transport, channel.How, channel.Reason, channel.ResultType, channel.RequirementMet, recipients, report.Network);
     }
+
+    /// <summary>
+    /// Whether the network layer lets delivery connect at all (RFC 4322 §3.2): <c>block</c> never, <c>private</c> only over
+    /// an IPsec SA; every other class connects and records what the network layer had. The refusal text names the reason.
+    /// </summary>
+    public static (bool Allowed, string? Refusal) NetworkAllows(NetworkFacts? network) => network switch
+    {
+        { Class: IpsecClass.Block } => (false, $"ipsec class {IpsecClass.Block.ToWire()}: no connection to this destination"),
+        { Class: IpsecClass.Private, HasIpsec: false } n =>
+            (false, $"ipsec class {IpsecClass.Private.ToWire()} requires IPsec: {n.Protection.ToWire()} ({n.ReasonText ?? "no reason given"})"),
+        _ => (true, null),
+    };
 
     /// <summary>
     /// What the channel reached, whether or not mail followed: the transport a message would be recorded with, and

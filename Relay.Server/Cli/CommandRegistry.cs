@@ -14,6 +14,7 @@ internal static class CommandRegistry
         yield return CheckCommand.Build();
         yield return PeersCommand.Build();
         yield return PolicyCommand.Build();
+        yield return IpsecCommand.Build();
         yield return QueueCommand.Build(CliContext.ConnectionString, () => CliContext.Config().Hostname);
         yield return new Command("web", "admin web UI tools") { WebHashPasswordCommand.Build() };
     }

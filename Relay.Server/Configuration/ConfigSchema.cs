@@ -86,6 +86,7 @@ public static class ConfigSchema
         Key("Ipsec:ControlSocket", ValueKind.Path, "/run/pluto/pluto.ctl", "pluto's control socket"),
         Time("Ipsec:Timeout", "100ms", "1m", "3s", "longest wait for the sidecar to set up protection"),
         Key("Ipsec:PolicyDirectory", ValueKind.Path, null, "directory of the libreswan policy group files"),
+        Key("Ipsec:Command", ValueKind.Path, "ipsec", "the `ipsec` executable whose `whack` talks to pluto"),
         Int("MtaSts:Port", 1, 65535, 443, "port of the MTA-STS policy fetch (tests change it)"),
         Key("TlsRpt:Organization", Text, null, "organization-name of the TLS reports we send"),
         Key("TlsRpt:Contact", Text, null, "contact-info of the TLS reports we send (`mailto:…`)"),

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Relay.Delivery;
+using Relay.Delivery.Ipsec;
 
 namespace Relay.Server.Configuration;
 
@@ -46,9 +47,33 @@ internal static class DeliveryOptionsReader
             Lifetime = lifetime,
             IdlePoll = ConfigValues.Duration(relay, "Delivery:IdlePoll"),
             DelayWarning = delayWarning,
+            Ipsec = Ipsec(config),
         };
     }
 
+    /// <summary>Relay:Ipsec:* (the libreswan sidecar). Read here only: the sidecar client lives in delivery.</summary>
+    public static IpsecOptions Ipsec(RelayConfig config)
+    {
+        var relay = config.Raw;
+        var ipsec = relay.GetSection("Ipsec");
+        var defaults = new IpsecOptions();
+        // The range (more than 0, at most 1m: every new connection waits for it) is the schema's.
+        var timeout = ConfigValues.Duration(relay, "Ipsec:Timeout");
+        var socket = string.IsNullOrWhiteSpace(ipsec["ControlSocket"]) ? defaults.ControlSocket : ipsec["ControlSocket"]!;
+        if (!Path.IsPathRooted(socket))
+            throw new ConfigException("Relay:Ipsec:ControlSocket", socket, "must be an absolute path to pluto's control socket");
+        var directory = string.IsNullOrWhiteSpace(ipsec["PolicyDirectory"]) ? null : ipsec["PolicyDirectory"];
+        if (directory is not null && !Path.IsPathRooted(directory))
+            throw new ConfigException("Relay:Ipsec:PolicyDirectory", directory, "must be an absolute path (pluto's ipsecdir/policies)");
+        return new IpsecOptions
+        {
+            Enabled = ConfigValues.Boolean(relay, "Ipsec:Enabled"),
+            ControlSocket = socket,
+            Timeout = timeout,
+            PolicyDirectory = directory,
+            Command = string.IsNullOrWhiteSpace(ipsec["Command"]) ? defaults.Command : ipsec["Command"]!,
+        };
+    }
 
     /// <summary>Legal values that are probably not meant.</summary>
     public static IReadOnlyList<string> Warnings(DeliveryOptions options)

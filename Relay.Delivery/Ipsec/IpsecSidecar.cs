@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Relay.Policy;
+using Relay.Policy.Classification;
+
+namespace Relay.Delivery.Ipsec;
+
+/// <summary>
+/// The client of the libreswan sidecar (pluto sharing Relay's network namespace, reached through its control socket).
+/// Per peer: the class by longest prefix; <c>clear</c> and <c>block</c> answer without pluto; the other classes Ensure an
+/// ESP SA before connecting — an existing SA answers at once, else an on-demand trigger for tcp/PORT, then the state is
+/// read back, because whack's exit code proves nothing. Decisions are cached per peer: briefly after a failure, longer
+/// while an SA exists. The class table is reread from the database every <see cref="IpsecOptions.ClassRefresh"/> and,
+/// when it changed, written as policy groups and pluto told to reread them, so a UI edit takes effect without a restart.
+/// </summary>
+/// <param name="localAddress">Our address towards a peer (pluto's --oppohere); by default the kernel's source address for that route.</param>
+public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, Task<IpsecClassTable>> loadClasses, ILogger logger,
+    TimeProvider? clock = null, Func<IPAddress, IPAddress>? localAddress = null) : INetworkLayer
+{
+    private readonly TimeProvider time = clock ?? TimeProvider.System;
+    private readonly WhackRunner whack = new(options.Command, options.ControlSocket);
+    private readonly ConcurrentDictionary<IPAddress, (NetworkFacts Facts, DateTimeOffset Until)> decisions = new();
+    private readonly SemaphoreSlim tableGate = new(1, 1);
+    private (IpsecClassTable Table, DateTimeOffset Read)? table;
+    private string? writtenGroups;
+
+    /// <summary>How long one status read may take; pluto answers those at once unless it is gone.</summary>
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task<NetworkFacts> PrepareAsync(IPAddress peer, int port, CancellationToken cancellationToken)
+    {
+        if (!options.Enabled) return NetworkFacts.Disabled;
+        var classes = await ClassesAsync(cancellationToken).ConfigureAwait(false);
+        var (cls, _) = classes.Classify(peer);
+        if (cls == IpsecClass.Clear) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.ClassClear);
+        if (cls == IpsecClass.Block) return new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock);
+        var now = time.GetUtcNow();
+        if (decisions.TryGetValue(peer, out var cached) && cached.Until > now && cached.Facts.Class == cls) return cached.Facts;
+        var local = (localAddress ?? LocalAddressFor)(peer);
+        var facts = await EnsureAsync(cls, local, peer, port, cancellationToken).ConfigureAwait(false);
+        decisions[peer] = (facts, time.GetUtcNow() + (facts.HasIpsec ? options.SuccessLifetime : options.FailureLifetime));
+        return facts;
+    }
+
+    /// <summary>Ensure(local, peer, tcp/port, deadline): the ESP SA is there, or why not. Never longer than Relay:Ipsec:Timeout.</summary>
+    public async Task<NetworkFacts> EnsureAsync(IpsecClass cls, IPAddress local, IPAddress peer, int port, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        TimeSpan Left() => options.Timeout - time.GetElapsedTime(started);
+
+        var traffic = await whack.RunAsync(["--trafficstatus"], Min(StatusTimeout, options.Timeout), cancellationToken).ConfigureAwait(false);
+        if (Unreachable(traffic) is { } down) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, down);
+        var sas = WhackOutput.ParseTraffic(traffic.Output);
+        if (sas.Any(s => peer.Equals(s.Peer)))
+            return EnsureDecision.Decide(cls, peer, new EnsureEvidence(null, false, sas, [], []));
+
+        var trigger = await whack.RunAsync(["--oppohere", local.ToString(), "--oppothere", peer.ToString(), "--oppoproto", "6",
+            "--oppodport", port.ToString(CultureInfo.InvariantCulture)], Max(Left(), TimeSpan.FromMilliseconds(100)), cancellationToken).ConfigureAwait(false);
+        if (trigger.StartFailure is { } failure) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, failure);
+        var initiation = WhackOutput.ParseInitiation(trigger.Output);
+        logger.LogDebug("ipsec: trigger {Local} -> {Peer}:{Port} exit {Exit} timed out {TimedOut}: {Output}", local, peer, port,
+            trigger.ExitCode, trigger.TimedOut, trigger.Output);
+
+        // Read back what pluto has now; a trigger that hit the deadline leaves pluto negotiating, which the state shows.
+        var after = await whack.RunAsync(["--trafficstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var shunts = await whack.RunAsync(["--shuntstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var status = await whack.RunAsync(["--status"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        if (Unreachable(after) is { } gone) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, gone);
+        var facts = EnsureDecision.Decide(cls, peer, new EnsureEvidence(initiation, trigger.TimedOut,
+            WhackOutput.ParseTraffic(after.Output), WhackOutput.ParseShunts(shunts.Output), WhackOutput.ParseStates(status.Output)));
+        logger.LogInformation("ipsec: {Peer} class {Class}: {Network} {Reason}", peer, cls.ToWire(), facts.Protection.ToWire(), facts.ReasonText ?? "-");
+        return facts;
+    }
+
+    /// <summary>
+    /// For `relay ipsec status`: the peer's class and what pluto has towards it now (esp, ike or none), without triggering
+    /// anything and without writing policy groups.
+    /// </summary>
+    public async Task<(IpsecClass Class, string State, NetworkFacts Facts)> StatusAsync(IPAddress peer, CancellationToken cancellationToken)
+    {
+        var cls = (await loadClasses(cancellationToken).ConfigureAwait(false)).Classify(peer).Class;
+        if (!options.Enabled) return (cls, "none", NetworkFacts.Disabled with { Class = cls });
+        if (cls == IpsecClass.Block) return (cls, "none", new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock));
+        var traffic = await whack.RunAsync(["--trafficstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        if (Unreachable(traffic) is { } down) return (cls, "none", new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, down));
+        var shunts = await whack.RunAsync(["--shuntstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var status = await whack.RunAsync(["--status"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var evidence = new EnsureEvidence(null, false, WhackOutput.ParseTraffic(traffic.Output), WhackOutput.ParseShunts(shunts.Output),
+            WhackOutput.ParseStates(status.Output));
+        var state = evidence.Traffic.Any(t => peer.Equals(t.Peer)) ? "esp"
+            : evidence.States.Any(s => peer.Equals(s.Peer) && s.IkeEstablished) ? "ike" : "none";
+        if (cls == IpsecClass.Clear && state == "none") return (cls, state, new NetworkFacts(cls, NetworkProtection.None, NetworkReason.ClassClear));
+        if (state == "none" && !evidence.Shunts.Any(s => s.Remote.Contains(peer)))
+            return (cls, state, new NetworkFacts(cls, NetworkProtection.None, null, "nothing negotiated with this peer yet"));
+        return (cls, state, EnsureDecision.Decide(cls, peer, evidence));
+    }
+
+    private async Task<IpsecClassTable> ClassesAsync(CancellationToken cancellationToken)
+    {
+        if (table is { } t && time.GetUtcNow() - t.Read < options.ClassRefresh) return t.Table;
+        await tableGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (table is { } again && time.GetUtcNow() - again.Read < options.ClassRefresh) return again.Table;
+            var fresh = await loadClasses(cancellationToken).ConfigureAwait(false);
+            table = (fresh, time.GetUtcNow());
+            await ApplyGroupsAsync(fresh, cancellationToken).ConfigureAwait(false);
+            return fresh;
+        }
+        finally
+        {
+            tableGate.Release();
+        }
+    }
+
+    /// <summary>Writes the policy groups when they differ from what this process last wrote, then `whack --listen`.</summary>
+    private async Task ApplyGroupsAsync(IpsecClassTable classes, CancellationToken cancellationToken)
+    {
+        if (options.PolicyDirectory is not { } directory) return;
+        var rendered = string.Join("\n", PolicyGroupFiles.Render(classes).Select(f => $"{f.Key}={f.Value}"));
+        if (rendered == writtenGroups) return;
+        var changed = await PolicyGroupFiles.WriteAsync(directory, classes, cancellationToken).ConfigureAwait(false);
+        writtenGroups = rendered;
+        // A class change also changes what a cached decision would be: forget them all.
+        decisions.Clear();
+        if (!changed) return;
+        var reload = await whack.RunAsync(["--listen"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        if (Unreachable(reload) is { } why) logger.LogWarning("ipsec: policy groups written to {Directory}, but pluto was not told: {Why}", directory, why);
+        else logger.LogInformation("ipsec: policy groups written to {Directory} and reloaded ({Count} prefixes)", directory, classes.Entries.Count);
+    }
+
+    /// <summary>The source address the kernel would use towards the peer (a UDP connect sends nothing).</summary>
+    public static IPAddress LocalAddressFor(IPAddress peer)
+    {
+        using var socket = new Socket(peer.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Connect(new IPEndPoint(peer, 9));
+            return ((IPEndPoint)socket.LocalEndPoint!).Address;
+        }
+        catch (SocketException)
+        {
+            return peer.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
+        }
+    }
+
+    private static string? Unreachable(WhackResult result) =>
+        result.StartFailure ?? (result.TimedOut && result.Output.Length == 0 ? "pluto did not answer a status request"
+            : WhackOutput.ParseInitiation(result.Output) is { Unreachable: true } u ? u.LastLine : null);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

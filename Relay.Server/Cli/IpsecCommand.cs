@@ -1,0 +1,160 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Relay.Delivery.Ipsec;
+using Relay.Policy;
+using Relay.Server.Configuration;
+
+namespace Relay.Server.Cli;
+
+/// <summary>
+/// `relay ipsec class list|set PREFIX CLASS|delete PREFIX [--json]`: the IPsec OE class per destination prefix (the table
+/// the web UI edits; delivery rereads it and rewrites pluto's policy groups). `relay ipsec status ADDRESS [--json]`:
+/// the class delivery would apply and what pluto has towards that address now, without triggering anything.
+/// Bad prefix, class or address: exit 2 naming the value; `delete` of a prefix without a class exits 1.
+/// </summary>
+public static class IpsecCommand
+{
+    public static Command Build() => Build(CliContext.ConnectionString, () => DeliveryOptionsReader.Ipsec(CliContext.Config()));
+
+    public static Command Build(Func<string> connectionString, Func<IpsecOptions> options)
+    {
+        var classes = new Command("class", "IPsec OE class per destination prefix: " + string.Join(", ", NetworkWire.ClassNames));
+        classes.Subcommands.Add(List(connectionString));
+        classes.Subcommands.Add(Set(connectionString));
+        classes.Subcommands.Add(Delete(connectionString));
+        return new Command("ipsec", "The libreswan OE sidecar: classes per prefix and status per address") { classes, Status(connectionString, options) };
+    }
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON document" };
+
+    private static Command List(Func<string> connectionString)
+    {
+        var json = JsonOption();
+        var list = new Command("list", "Show every prefix and its class (longest prefix wins; uncovered addresses are clear)") { json };
+        list.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            var rows = await db.Policies.ListIpsecAsync(cancellationToken).ConfigureAwait(false);
+            if (parseResult.GetValue(json))
+                await output.WriteLineAsync(Json(w =>
+                {
+                    w.WriteStartArray();
+                    foreach (var row in rows) Row(w, row.Prefix, row.Class, row.UpdatedAt);
+                    w.WriteEndArray();
+                })).ConfigureAwait(false);
+            else if (rows.Count == 0)
+                await output.WriteLineAsync("no IPsec classes; every destination is clear").ConfigureAwait(false);
+            else
+                foreach (var row in rows) await output.WriteLineAsync($"{row.Prefix,-43} {row.Class}").ConfigureAwait(false);
+            return RelayCli.Ok;
+        });
+        return list;
+    }
+
+    private static Command Set(Func<string> connectionString)
+    {
+        var prefix = new Argument<string>("PREFIX") { Description = "192.0.2.0/24, 2001:db8::/32 or one address" };
+        var cls = new Argument<string>("CLASS") { Description = string.Join(", ", NetworkWire.ClassNames) };
+        var json = JsonOption();
+        var set = new Command("set", "Create or replace the class of a prefix") { prefix, cls, json };
+        set.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var network = ParsePrefix("ipsec class set", parseResult.GetValue(prefix));
+            var text = parseResult.GetValue(cls);
+            if (!NetworkWire.TryParseClass(text, out var value))
+                throw new UsageException($"ipsec class set: unknown class '{text}'; expected one of {string.Join(", ", NetworkWire.ClassNames)}");
+            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await db.Policies.SetIpsecAsync(network.ToString(), value.ToWire(), cancellationToken).ConfigureAwait(false);
+            var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.GetValue(json)) await output.WriteLineAsync(Json(w => Row(w, network.ToString(), value.ToWire(), null))).ConfigureAwait(false);
+            else await output.WriteLineAsync($"{network}: {value.ToWire()}").ConfigureAwait(false);
+            return RelayCli.Ok;
+        });
+        return set;
+    }
+
+    private static Command Delete(Func<string> connectionString)
+    {
+        var prefix = new Argument<string>("PREFIX") { Description = "the prefix as listed" };
+        var json = JsonOption();
+        var delete = new Command("delete", "Remove a prefix's class") { prefix, json };
+        delete.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var network = ParsePrefix("ipsec class delete", parseResult.GetValue(prefix));
+            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            var deleted = await db.Policies.DeleteIpsecAsync(network.ToString(), cancellationToken).ConfigureAwait(false);
+            var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.GetValue(json))
+                await output.WriteLineAsync(Json(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("prefix", network.ToString());
+                    w.WriteBoolean("deleted", deleted);
+                    w.WriteEndObject();
+                })).ConfigureAwait(false);
+            else await output.WriteLineAsync(deleted ? $"{network}: deleted" : $"{network}: no class").ConfigureAwait(false);
+            return deleted ? RelayCli.Ok : RelayCli.Negative;
+        });
+        return delete;
+    }
+
+    private static Command Status(Func<string> connectionString, Func<IpsecOptions> options)
+    {
+        var address = new Argument<string>("ADDRESS") { Description = "the peer's IPv4 or IPv6 address" };
+        var json = JsonOption();
+        var status = new Command("status", "The class and what pluto has towards one address now (nothing is triggered)") { address, json };
+        status.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var text = parseResult.GetValue(address);
+            if (!IPAddress.TryParse(text?.Trim(), out var peer) || text!.Contains('/'))
+                throw new UsageException($"ipsec status: '{text}' is not an IP address");
+            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            var sidecar = new IpsecSidecar(options(), async ct => IpsecClassTable.FromRows(
+                (await db.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), NullLogger.Instance);
+            var (cls, state, facts) = await sidecar.StatusAsync(peer, cancellationToken).ConfigureAwait(false);
+            var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.GetValue(json))
+                await output.WriteLineAsync(Json(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("address", peer.ToString());
+                    w.WriteString("class", cls.ToWire());
+                    w.WriteString("state", state);
+                    w.WriteString("network", facts.Protection.ToWire());
+                    if (facts.ReasonText is { } reason) w.WriteString("reason", reason); else w.WriteNull("reason");
+                    w.WriteEndObject();
+                })).ConfigureAwait(false);
+            else
+                await output.WriteLineAsync($"{peer}: class {cls.ToWire()}, state {state}, network {facts.Protection.ToWire()}" +
+                    (facts.ReasonText is { } r ? $" ({r})" : "")).ConfigureAwait(false);
+            return RelayCli.Ok;
+        });
+        return status;
+    }
+
+    private static IPNetwork ParsePrefix(string command, string? text)
+    {
+        try { return IpsecPrefix.Parse(text); }
+        catch (FormatException e) { throw new UsageException($"{command}: {e.Message}"); }
+    }
+
+    private static void Row(Utf8JsonWriter w, string prefix, string cls, DateTimeOffset? updated)
+    {
+        w.WriteStartObject();
+        w.WriteString("prefix", prefix);
+        w.WriteString("class", cls);
+        if (updated is { } u) w.WriteString("updated", u.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteEndObject();
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            write(w);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
