@@ -1,5 +1,7 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Relay.Delivery;
+using Relay.Policy.Certificates;
 
 namespace Relay.Server.Configuration;
 
@@ -24,6 +26,7 @@ internal static class DeliveryOptionsReader
             DnsServers = config.DnsServers,
             Routes = config.Routes,
             DefaultPolicy = config.DefaultPolicy,
+            TrustAnchors = TrustAnchors(config.Raw["Tls:TrustAnchors"]),
             Workers = ConfigParsers.Integer("Relay:Delivery:Workers", delivery["Workers"], defaults.Workers, 1, 256),
             ClaimBatch = ConfigParsers.Integer("Relay:Delivery:ClaimBatch", delivery["ClaimBatch"], defaults.ClaimBatch, 1, 10_000),
             DestinationConcurrency = ConfigParsers.Integer("Relay:Delivery:DestinationConcurrency", delivery["DestinationConcurrency"],
@@ -37,6 +40,21 @@ internal static class DeliveryOptionsReader
             DelayWarning = string.IsNullOrWhiteSpace(delivery["DelayWarning"])
                 ? null : ConfigParsers.Duration("Relay:Delivery:DelayWarning", delivery["DelayWarning"], TimeSpan.Zero),
         };
+    }
+
+    /// <summary>Relay:Tls:TrustAnchors: a PEM bundle of CA certificates PKIX trusts instead of the system store; unset: the system store.</summary>
+    private static X509Certificate2Collection? TrustAnchors(string? path)
+    {
+        const string key = "Relay:Tls:TrustAnchors";
+        if (string.IsNullOrWhiteSpace(path)) return null;
+        string pem;
+        try { pem = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(key, path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"cannot be read: {e.Message}");
+        }
+        try { return TrustAnchorBundle.Parse(pem); }
+        catch (FormatException e) { throw new ConfigException(key, path, e.Message); }
     }
 
     /// <summary>0 disables reuse; at most 5 minutes, the idle timeout RFC 5321 §4.5.3.2.7 gives servers (peers drop us then anyway).</summary>
