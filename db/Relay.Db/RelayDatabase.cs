@@ -25,6 +25,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         Admin = new QueueAdmin(DataSource);
         Sessions = new InboundSessionStore(DataSource);
         Peers = new PeerAdmin(DataSource);
+        StsPolicies = new StsPolicyStore(DataSource);
     }
 
     internal NpgsqlDataSource DataSource { get; }
@@ -41,6 +42,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     public QueueAdmin Admin { get; }
     public InboundSessionStore Sessions { get; }
     public PeerAdmin Peers { get; }
+    /// <summary>The MTA-STS policy cache.</summary>
+    public StsPolicyStore StsPolicies { get; }
 
     public Migrator Migrator() => new(DataSource);
 

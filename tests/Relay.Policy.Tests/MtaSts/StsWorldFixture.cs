@@ -36,6 +36,11 @@ public sealed class StsWorldFixture : IAsyncLifetime
     /// <summary>What the "changing" host serves; tests change it to model a domain publishing a new policy.</summary>
     public string ChangingPolicy { get; set; } = GoodPolicy;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> requests = new();
+
+    /// <summary>How many policy requests the server has answered for a label.</summary>
+    public int Requests(string label) => requests.GetValueOrDefault(label);
+
     private DnsWorld? world;
     private WebApplication? server;
     public DnsWorld World => world ?? throw new InvalidOperationException("not started");
@@ -80,6 +85,7 @@ public sealed class StsWorldFixture : IAsyncLifetime
     {
         var host = context.Request.Host.Host;
         var label = host.StartsWith("mta-sts.", StringComparison.Ordinal) ? host["mta-sts.".Length..].Split('.')[0] : "";
+        requests.AddOrUpdate(label, 1, (_, n) => n + 1);
         var response = context.Response;
         switch (label)
         {
