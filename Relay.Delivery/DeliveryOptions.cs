@@ -30,6 +30,9 @@ public sealed record DeliveryOptions
     /// </summary>
     public X509Certificate2Collection? TrustAnchors { get; init; }
 
+    /// <summary>Port of the MTA-STS policy fetch, https://mta-sts.DOMAIN:PORT/ (Relay:MtaSts:Port); 443 except in tests.</summary>
+    public int MtaStsPort { get; init; } = 443;
+
     /// <summary>Next hops delivered at the same time by this process.</summary>
     public int Workers { get; init; } = 4;
 

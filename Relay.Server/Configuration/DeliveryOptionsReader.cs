@@ -27,6 +27,7 @@ internal static class DeliveryOptionsReader
             Routes = config.Routes,
             DefaultPolicy = config.DefaultPolicy,
             TrustAnchors = TrustAnchors(config.Raw["Tls:TrustAnchors"]),
+            MtaStsPort = ConfigParsers.Integer("Relay:MtaSts:Port", config.Raw["MtaSts:Port"], defaults.MtaStsPort, 1, 65535),
             Workers = ConfigParsers.Integer("Relay:Delivery:Workers", delivery["Workers"], defaults.Workers, 1, 256),
             ClaimBatch = ConfigParsers.Integer("Relay:Delivery:ClaimBatch", delivery["ClaimBatch"], defaults.ClaimBatch, 1, 10_000),
             DestinationConcurrency = ConfigParsers.Integer("Relay:Delivery:DestinationConcurrency", delivery["DestinationConcurrency"],

@@ -97,6 +97,21 @@ public sealed class StsPolicyServiceTests(StsWorldFixture world) : IClassFixture
     }
 
     [Fact]
+    public async Task Planning_with_the_policy_in_force_uses_only_the_listed_mx_with_pkix()
+    {
+        var hop = Relay.Policy.Planning.NextHop.ForDomain(StsWorldFixture.Domain("good"));
+        var table = new Relay.Policy.Planning.PolicyTable([], PolicyLevel.Dane);
+        var dnsPlan = await new Relay.Policy.Planning.DeliveryPlanService(world.Resolver, table).PlanAsync(hop, Deadline);
+
+        var plan = await StsPlanStep.ApplyAsync(dnsPlan, Service(), Deadline);
+
+        Assert.Equal("idgood1", plan.Sts?.Id);
+        var listed = Assert.Single(plan.UsablePeers);
+        Assert.Equal(("mx.good.sts.example", Relay.Policy.Planning.PeerMode.Pkix, StsMode.Enforce), (listed.Host, listed.Mode, listed.Sts));
+        Assert.Contains(plan.Peers, p => p.Host == "rogue.sts.example" && p.Mode == Relay.Policy.Planning.PeerMode.Skip);
+    }
+
+    [Fact]
     public async Task A_none_policy_replaces_the_cached_one()
     {
         var domain = StsWorldFixture.Domain("none");

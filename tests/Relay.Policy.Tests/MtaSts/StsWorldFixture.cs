@@ -74,6 +74,8 @@ public sealed class StsWorldFixture : IAsyncLifetime
         var zone = b.Zone(Zone + ".", signed: false);
         foreach (var label in Behaviours)
             zone.Add($"_mta-sts.{label} TXT \"v=STSv1; id=id{label}1;\"", $"mta-sts.{label} A {Address}");
+        // MX hosts for the planning test: one the good policy lists, one it does not.
+        zone.Add("good MX 10 mx.good", "good MX 20 rogue", "mx.good A 192.0.2.80", "rogue A 192.0.2.81");
         zone.Add("_mta-sts.absent TXT \"v=spf1 -all\"",
             "_mta-sts.twice TXT \"v=STSv1; id=a;\"", "_mta-sts.twice TXT \"v=STSv1; id=b;\"");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
