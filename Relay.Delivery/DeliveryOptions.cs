@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Relay.Policy;
 using Relay.Policy.Planning;
 using Relay.Smtp.Client;
@@ -22,6 +23,15 @@ public sealed record DeliveryOptions
 
     /// <summary>Default policy level for destinations without an explicit one (Relay:Policy:Default).</summary>
     public PolicyLevel DefaultPolicy { get; init; } = PolicyLevel.Dane;
+
+    /// <summary>
+    /// CA certificates PKIX trusts instead of the system store (Relay:Tls:TrustAnchors), for `verify`, `secure` and
+    /// the `trusted` of opportunistic hops; null: the system store.
+    /// </summary>
+    public X509Certificate2Collection? TrustAnchors { get; init; }
+
+    /// <summary>Port of the MTA-STS policy fetch, https://mta-sts.DOMAIN:PORT/ (Relay:MtaSts:Port); 443 except in tests.</summary>
+    public int MtaStsPort { get; init; } = 443;
 
     /// <summary>Next hops delivered at the same time by this process.</summary>
     public int Workers { get; init; } = 4;

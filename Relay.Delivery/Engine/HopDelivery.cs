@@ -32,7 +32,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
     private readonly RetrySchedule retry = new(options);
     private readonly BounceSender bounces = new(database, options);
     private readonly SessionPool sessions = new(options, logger);
-    private readonly PeerAuthenticator authenticator = new();
+    private readonly PeerAuthenticator authenticator = new(options.TrustAnchors);
 
     /// <summary>Closes the sessions parked for reuse (QUIT); call when no batch runs any more.</summary>
     public Task CloseIdleSessionsAsync() => sessions.CloseIdleAsync();

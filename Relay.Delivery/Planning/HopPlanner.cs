@@ -1,16 +1,19 @@
 using Relay.Db;
 using Relay.Dns;
+using Relay.Policy.MtaSts;
 using Relay.Policy.Planning;
 
 namespace Relay.Delivery.Planning;
 
 /// <summary>
 /// Plans one next hop with Relay.Policy: configured routes (<see cref="DeliveryOptions.Routes"/>) are Policy's route
-/// next hops, the destination_policies table its <see cref="PolicyTable"/>. Delivery adds only the order of the
+/// next hops, the destination_policies table its <see cref="PolicyTable"/>, MTA-STS (cached in sts_policies) a further plan input. Delivery adds only the order of the
 /// addresses it tries: random among equal MX preferences, capped at <see cref="DeliveryOptions.MaxAddressesPerAttempt"/>.
 /// </summary>
 public sealed class HopPlanner(IDnsResolver? dns, RelayDatabase? database, DeliveryOptions options)
 {
+    private readonly StsPolicyService? sts = dns is null ? null : StsServices.Create(dns, database, options);
+
     public async Task<HopPlan> PlanAsync(string nextHop, CancellationToken cancellationToken)
     {
         var hop = options.Routes.TryGetValue(nextHop, out var route) ? route : NextHop.ForDomain(nextHop, options.Port);
@@ -21,6 +24,7 @@ public sealed class HopPlanner(IDnsResolver? dns, RelayDatabase? database, Deliv
                 new PlanFailure(PlanFailureKind.PolicyUnreadable, unreadable)), []);
         var table = new PolicyTable(policies, options.DefaultPolicy);
         var plan = await new DeliveryPlanService(dns ?? NoResolver.Instance, table).PlanAsync(hop, cancellationToken).ConfigureAwait(false);
+        if (sts is not null) plan = await StsPlanStep.ApplyAsync(plan, sts, cancellationToken).ConfigureAwait(false);
         if (plan.Failure is not null) return new HopPlan(nextHop, plan, []);
 
         var targets = new List<PeerTarget>();

@@ -110,6 +110,10 @@ public static class OutcomeClassifier
         if (!backed)
             return (TransportSecurity.Encrypted, AuthenticationMethod.None, $"{method.ToWire()} result not backed by the plan ({peer.Mode})");
 
+        // RFC 8461 §4.2: under an enforced MTA-STS policy the MX name came from a policy fetched over PKIX-checked HTTPS,
+        // so PKIX with that name is downgrade-resistant: `verified`, and `mta-sts` says how.
+        if (method == AuthenticationMethod.Pkix && peer is { Mode: PeerMode.Pkix, Sts: StsMode.Enforce })
+            return (TransportSecurity.Verified, AuthenticationMethod.MtaSts, null);
         var verified = method switch
         {
             AuthenticationMethod.DaneEe or AuthenticationMethod.DaneTa => peer.PeerChoiceIsSecure,
@@ -132,7 +136,7 @@ public static class OutcomeClassifier
             PeerMode.Cleartext or PeerMode.Opportunistic => true,
             PeerMode.Encrypt => transport >= TransportSecurity.Encrypted,
             PeerMode.Dane => how is AuthenticationMethod.DaneEe or AuthenticationMethod.DaneTa,
-            PeerMode.Pkix => how == AuthenticationMethod.Pkix,
+            PeerMode.Pkix => how is AuthenticationMethod.Pkix or AuthenticationMethod.MtaSts,
             PeerMode.Fingerprint => how == AuthenticationMethod.Fingerprint,
             _ => false,
         };

@@ -14,6 +14,9 @@ public sealed class PeerAuthenticator(PkixVerifier pkix, TimeProvider time)
 {
     public PeerAuthenticator() : this(new PkixVerifier(), TimeProvider.System) { }
 
+    /// <param name="trustAnchors">What PKIX trusts (Relay:Tls:TrustAnchors); null: the system store.</param>
+    public PeerAuthenticator(X509Certificate2Collection? trustAnchors) : this(new PkixVerifier(trustAnchors), TimeProvider.System) { }
+
     /// <returns>The authentication, and whether the TLS session may be used for this peer's mail.</returns>
     public (PeerAuthentication Authentication, bool Accept) Authenticate(PeerPlan peer, IReadOnlyList<X509Certificate2> presented)
     {

@@ -35,7 +35,7 @@ public static class DaneVerifier
         var details = new List<string>();
         foreach (var r in usable.Where(r => r.Usage == TlsaAssociation.UsageDaneTa))
         {
-            foreach (var (anchor, depth) in AnchorsFor(r, presented))
+            foreach (var (anchor, depth) in AnchorsFor(r, presented).Concat(SignedByKeyOnlyAnchor(r, presented, details)))
             {
                 var intermediates = presented.Skip(1).Where(c => !SameCertificate(c, anchor));
                 // Anchor dates are checked too, as OpenSSL (and so Postfix) does; RFC 5280 would not require it.
@@ -82,6 +82,30 @@ public static class DaneVerifier
             if (outOfBand is not null && !SameCertificate(outOfBand, leaf) && !SameKey(outOfBand, leaf)
                 && !presented.Skip(1).Any(c => SameCertificate(c, outOfBand)))
                 yield return (outOfBand, presented.Count);
+        }
+    }
+
+    /// <summary>
+    /// RFC 7671 §5.2.3: a `2 1 0` record publishes the anchor's whole public key, and the server need not send the
+    /// anchor's certificate. Each presented certificate the key signed (the chain's top, or the leaf itself when the
+    /// key issued it directly) then stands in for the anchor: the chain below it, dates and names included, is validated
+    /// as for any anchor, and the anchor sits one above it. A certificate that carries the key itself is an in-chain
+    /// anchor (<see cref="AnchorsFor"/>), and a leaf never anchors itself.
+    /// </summary>
+    private static IEnumerable<(X509Certificate2 Anchor, int Depth)> SignedByKeyOnlyAnchor(TlsaAssociation record,
+        IReadOnlyList<X509Certificate2> presented, List<string> details)
+    {
+        if (record is not { Selector: TlsaAssociation.SelectorSpki, MatchingType: TlsaAssociation.MatchFull }) yield break;
+        for (var depth = 0; depth < presented.Count; depth++)
+        {
+            var candidate = presented[depth];
+            if (CertificateDigests.SubjectPublicKeyInfo(candidate).AsSpan().SequenceEqual(record.Data)) continue;
+            if (depth > 0 && SameCertificate(candidate, presented[0])) continue;
+            switch (CertificateSignature.IsSignedBy(candidate, record.Data, out var why))
+            {
+                case SignatureCheck.Signed: yield return (candidate, depth + 1); break;
+                case SignatureCheck.CannotCheck: details.Add($"{record}: {why}"); break;
+            }
         }
     }
 

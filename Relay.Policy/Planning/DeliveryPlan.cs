@@ -47,6 +47,9 @@ public sealed record DeliveryPlan(
 {
     public IEnumerable<PeerPlan> UsablePeers => Peers.Where(p => p.Mode != PeerMode.Skip);
 
+    /// <summary>The MTA-STS facts the plan was made with (RFC 8461); null when MTA-STS was not consulted.</summary>
+    public MtaSts.StsInput? Sts { get; init; }
+
     /// <summary>A plan that failed before any DNS answer was needed (an unreadable policy).</summary>
     public static DeliveryPlan Failed(NextHop hop, ResolvedPolicy policy, PlanFailure failure) => new(hop, policy, null, [], failure);
 }

@@ -48,6 +48,12 @@ public sealed record PeerPlan(
     bool CleartextFallbackAllowed,
     string Why)
 {
+    /// <summary>
+    /// The MTA-STS mode that shaped this peer (RFC 8461), null when none did: under Enforce the peer is PKIX against its
+    /// MX host name and success is `verified` via `mta-sts`; under Testing the mode is unchanged and only <see cref="Why"/> says more.
+    /// </summary>
+    public StsMode? Sts { get; init; }
+
     public bool RequiresTls => Mode is PeerMode.Encrypt or PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
 
     /// <summary>STARTTLS is tried at all (every mode but `none`'s cleartext and Skip).</summary>
@@ -75,7 +81,7 @@ public sealed record PeerPlan(
     public bool Equals(PeerPlan? other) => other is not null
         && Host == other.Host && Preference == other.Preference && Level == other.Level && Mode == other.Mode && Mx == other.Mx
         && AddressStatus == other.AddressStatus && TlsaStatus == other.TlsaStatus && TlsaBaseDomain == other.TlsaBaseDomain && Sni == other.Sni
-        && CleartextFallbackAllowed == other.CleartextFallbackAllowed && Why == other.Why
+        && CleartextFallbackAllowed == other.CleartextFallbackAllowed && Why == other.Why && Sts == other.Sts
         && Addresses.ToHashSet().SetEquals(other.Addresses)
         && Tlsa.SequenceEqual(other.Tlsa) && UsableTlsa.SequenceEqual(other.UsableTlsa)
         && ReferenceIdentifiers.SequenceEqual(other.ReferenceIdentifiers) && Fingerprints.SequenceEqual(other.Fingerprints);

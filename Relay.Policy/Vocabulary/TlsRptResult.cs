@@ -2,7 +2,8 @@ namespace Relay.Policy;
 
 /// <summary>
 /// RFC 8460 §4.3 result types: why TLS (or the policy behind it) failed for one attempt. Stored with the attempt, so
-/// TLS reports are aggregates of what was recorded, not a second judgement. The `sts-*` types arrive with MTA-STS.
+/// TLS reports are aggregates of what was recorded, not a second judgement. The `sts-*` types are MTA-STS's (RFC 8460
+/// §4.3.2.1): its policy could not be fetched, was malformed, or its HTTPS server's certificate failed WebPKI.
 /// </summary>
 public enum TlsRptResult
 {
@@ -14,6 +15,9 @@ public enum TlsRptResult
     TlsaInvalid,
     DnssecInvalid,
     DaneRequired,
+    StsPolicyFetchError,
+    StsPolicyInvalid,
+    StsWebpkiInvalid,
 }
 
 public static class TlsRptResultWire
@@ -22,6 +26,7 @@ public static class TlsRptResultWire
     [
         "starttls-not-supported", "certificate-host-mismatch", "certificate-expired", "certificate-not-trusted",
         "validation-failure", "tlsa-invalid", "dnssec-invalid", "dane-required",
+        "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid",
     ];
 
     public static string ToWire(this TlsRptResult value) =>

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using Relay.Dns;
 using Relay.Policy;
+using Relay.Delivery.Planning;
 using Relay.Policy.Classification;
+using Relay.Policy.MtaSts;
 using Relay.Policy.Planning;
 
 namespace Relay.Server.Cli;
@@ -34,6 +36,7 @@ internal static class CheckCommand
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(30));
             var plan = await new DeliveryPlanService(resolver, table).PlanAsync(hop, deadline.Token);
+            plan = await WithMtaStsAsync(config, resolver, plan, deadline.Token);
             var probes = parse.GetValue(noConnect) || plan.Failure is not null
                 ? null
                 : await CheckProbe.RunAsync(config, resolver, name, cancellationToken);
@@ -43,6 +46,34 @@ internal static class CheckCommand
         });
         return command;
     }
+
+    /// <summary>MTA-STS as delivery applies it (same service, trust anchors, port and, with a database, the same cache).</summary>
+    private static async Task<DeliveryPlan> WithMtaStsAsync(Configuration.RelayConfig config, IDnsResolver resolver, DeliveryPlan plan,
+        CancellationToken cancellationToken)
+    {
+        if (!StsPlanStep.Applies(plan)) return plan;
+        var options = Configuration.DeliveryOptionsReader.Read(config);
+        await using var db = config.Database is null ? null : await DatabaseConnector.OpenAsync(config.Database, cancellationToken);
+        return await StsPlanStep.ApplyAsync(plan, StsServices.Create(resolver, db, options), cancellationToken);
+    }
+
+    private static object? StsJson(StsInput? sts) => sts is null ? null : new
+    {
+        policyId = sts.Id,
+        mode = sts.Policy?.Mode.ToWire(),
+        mx = sts.Policy?.Mx,
+        expires = sts.Expires,
+        source = sts.Source,
+        fetchFailure = sts.FetchFailure is { } f ? new { resultType = f.ResultType.ToWire(), reason = f.Reason } : null,
+    };
+
+    private static string? StsText(StsInput? sts) => sts switch
+    {
+        null => null,
+        { Policy: { } p } => $"  mta-sts: mode {p.Mode.ToWire()}, id {sts.Id}, mx [{string.Join(", ", p.Mx)}], expires {sts.Expires:u} ({sts.Source})"
+            + (sts.FetchFailure is { } f ? $"; fetch failed: {f.ResultType.ToWire()}: {f.Reason}" : ""),
+        _ => $"  mta-sts: no policy ({sts.Source})",
+    };
 
     private static NextHop NextHopFor(Configuration.RelayConfig config, string domain)
     {
@@ -86,6 +117,7 @@ internal static class CheckCommand
         route = plan.NextHop.RouteText,
         policy = new { level = plan.Policy.Level.ToWire(), source = plan.Policy.Source },
         mxDnssec = plan.Mx?.ToWire(),
+        mtaSts = StsJson(plan.Sts),
         failure = plan.Failure is { } f ? new { permanent = f.Permanent, reason = f.Reason, resultType = f.ResultType?.ToWire() } : null,
         peers = plan.Peers.Select(PeerJson).ToArray(),
         observed = probes?.Select(p => new
@@ -103,6 +135,7 @@ internal static class CheckCommand
         {
             $"{plan.NextHop}: policy {plan.Policy.Level.ToWire()} ({plan.Policy.Source}), MX {plan.Mx?.ToWire() ?? "not looked up"}",
         };
+        if (StsText(plan.Sts) is { } stsLine) lines.Add(stsLine);
         if (plan.Failure is { } failure)
             lines.Add($"  cannot deliver ({(failure.Permanent ? "permanent" : "temporary")}): {failure.Reason}");
         foreach (var peer in plan.Peers)

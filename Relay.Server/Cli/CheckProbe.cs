@@ -25,7 +25,7 @@ internal static class CheckProbe
         try
         {
             var hop = await new HopPlanner(resolver, db, options).PlanAsync(domain.TrimEnd('.').ToLowerInvariant(), cancellationToken);
-            var authenticator = new PeerAuthenticator();
+            var authenticator = new PeerAuthenticator(options.TrustAnchors);
             var results = new List<ProbeResult>();
             foreach (var target in hop.Targets)
                 results.Add(await ProbeAsync(target, authenticator, options, cancellationToken));

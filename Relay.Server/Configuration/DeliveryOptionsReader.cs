@@ -1,6 +1,8 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Relay.Delivery;
 using Relay.Delivery.Ipsec;
+using Relay.Policy.Certificates;
 
 namespace Relay.Server.Configuration;
 
@@ -48,7 +50,24 @@ internal static class DeliveryOptionsReader
             IdlePoll = ConfigValues.Duration(relay, "Delivery:IdlePoll"),
             DelayWarning = delayWarning,
             Ipsec = Ipsec(config),
+            TrustAnchors = TrustAnchors(config.Raw["Tls:TrustAnchors"]),
+            MtaStsPort = ConfigValues.Integer(relay, "MtaSts:Port"),
         };
+    }
+
+    /// <summary>Relay:Tls:TrustAnchors: a PEM bundle of CA certificates PKIX trusts instead of the system store; unset: the system store.</summary>
+    private static X509Certificate2Collection? TrustAnchors(string? path)
+    {
+        const string key = "Relay:Tls:TrustAnchors";
+        if (string.IsNullOrWhiteSpace(path)) return null;
+        string pem;
+        try { pem = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(key, path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"cannot be read: {e.Message}");
+        }
+        try { return TrustAnchorBundle.Parse(pem); }
+        catch (FormatException e) { throw new ConfigException(key, path, e.Message); }
     }
 
     /// <summary>Relay:Ipsec:* (the libreswan sidecar). Read here only: the sidecar client lives in delivery.</summary>

@@ -26,6 +26,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         Admin = new QueueAdmin(DataSource);
         Sessions = new InboundSessionStore(DataSource);
         Peers = new PeerAdmin(DataSource);
+        StsPolicies = new StsPolicyStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -44,6 +45,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     public QueueAdmin Admin { get; }
     public InboundSessionStore Sessions { get; }
     public PeerAdmin Peers { get; }
+    /// <summary>The MTA-STS policy cache.</summary>
+    public StsPolicyStore StsPolicies { get; }
 
     public Migrator Migrator() => new(DataSource);
 

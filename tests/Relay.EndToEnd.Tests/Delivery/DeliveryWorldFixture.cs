@@ -98,6 +98,8 @@ public sealed class DeliveryWorldFixture : IAsyncLifetime
                 "stripped MX 10 mx-st", $"mx-st A {A("st")}",
                 "servfail MX 10 mx-sf", "servfail MX 20 mx-ok", $"mx-sf A {((IPEndPoint)untouchable!.LocalEndpoint).Address}", $"mx-ok A {A("ok")}",
                 "unusable MX 10 mx-un", $"mx-un A {A("un")}",
+                // The DANE-TA host's name, under a destination the PKIX tests give `verify`: what decides there is Relay:Tls:TrustAnchors.
+                "pkix MX 10 mx-ta",
                 $"mx-tr A {A("tr")}")
             .Add([.. Tlsa.SelectMany(t => t.Value.Select(r => $"_25._tcp.mx-{t.Key} TLSA {r}"))])
             .CorruptSignature("_25._tcp.mx-sf", "TLSA");
@@ -110,14 +112,20 @@ public sealed class DeliveryWorldFixture : IAsyncLifetime
         b.Zone(Broken, signed: true).Add("@ MX 10 mx", $"mx A {A("ok")}").CorruptSignature("@", "MX");
         World = await b.StartAsync();
 
+        TrustAnchorsFile = Path.Combine(Directory.CreateTempSubdirectory("relay-e2e-anchors-").FullName, "anchors.pem");
+        await File.WriteAllTextAsync(TrustAnchorsFile, Authority.ExportCertificatePem() + "\n");
         Queue = await DeliveryQueue.CreateAsync("e2e_dlv");
         Relay = RelayProcess.Start(Environment(), "serve", "--roles", "delivery,web");
         await Relay.WaitForOutputAsync("role delivery started", TimeSpan.FromSeconds(30));
         await Relay.WaitForOutputAsync("role web started", TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>A PEM file holding <see cref="Authority"/>: the delivery process's Relay:Tls:TrustAnchors.</summary>
+    public string TrustAnchorsFile { get; private set; } = null!;
+
     private Dictionary<string, string> Environment() => new()
     {
+        ["Relay__Tls__TrustAnchors"] = TrustAnchorsFile,
         ["Relay__Database"] = Queue.ConnectionString,
         ["Relay__Hostname"] = "relay.e2e.test",
         ["Relay__Dns__Servers__0"] = World.Resolver.ToString(),

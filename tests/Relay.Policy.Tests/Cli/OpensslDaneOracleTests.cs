@@ -97,6 +97,10 @@ public class OpensslDaneOracleTests : IAsyncLifetime
             ($"2 0 1 {_pki.Read("ta201")}", "other.example.net"),
             ($"3 1 1 {altered}", "mx.example.net"),
             ($"1 1 1 {ee}", "mx.example.net"),
+            // RFC 7671 §5.2.3: the root's full key in DNS, the root not in the server's chain (leaf + intermediate).
+            ($"2 1 0 {_pki.Read("ta210")}", "mx.example.net"),
+            ($"2 1 0 {_pki.Read("ta210")}", "other.example.net"),
+            ($"2 1 0 {_pki.Read("other210")}", "mx.example.net"),
         };
         var verifiedSeen = 0;
         foreach (var (record, name) in cases)
@@ -106,6 +110,6 @@ public class OpensslDaneOracleTests : IAsyncLifetime
             Assert.True(openssl == (ours.ExitCode == 0), $"{record} for {name}: openssl {(openssl ? "verified" : "refused")}, ours {ours.Stdout}\n{transcript}");
             if (openssl) verifiedSeen++;
         }
-        Assert.Equal(6, verifiedSeen);
+        Assert.Equal(7, verifiedSeen);
     }
 }

@@ -28,6 +28,10 @@ public sealed class OpensslPki : IDisposable
         openssl x509 -in int.pem -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1 > ta201
         openssl x509 -in int.pem -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1 > ta211
         openssl x509 -in root.pem -outform DER | xxd -p | tr -d '\n' > ta200
+        openssl x509 -in root.pem -pubkey -noout | openssl pkey -pubin -outform DER | xxd -p | tr -d '\n' > ta210
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.pem \
+            -subj "/CN=OpenSSL Other Root" -days 30 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+        openssl x509 -in other.pem -pubkey -noout | openssl pkey -pubin -outform DER | xxd -p | tr -d '\n' > other210
         """;
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "relay-openssl-" + Guid.NewGuid().ToString("N")[..12]);

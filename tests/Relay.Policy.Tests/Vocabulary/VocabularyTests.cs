@@ -24,8 +24,23 @@ public class VocabularyTests
         foreach (var v in Enum.GetValues<MxDnssec>()) Assert.Equal(v, DnssecStatusWire.ParseMxDnssec(v.ToWire()));
         foreach (var v in Enum.GetValues<AddressDnssec>()) Assert.Equal(v, DnssecStatusWire.ParseAddressDnssec(v.ToWire()));
         Assert.Equal(["starttls-not-supported", "certificate-host-mismatch", "certificate-expired", "certificate-not-trusted", "validation-failure",
-            "tlsa-invalid", "dnssec-invalid", "dane-required"], Enum.GetValues<TlsRptResult>().Select(v => v.ToWire()));
+            "tlsa-invalid", "dnssec-invalid", "dane-required", "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid"],
+            Enum.GetValues<TlsRptResult>().Select(v => v.ToWire()));
         foreach (var v in Enum.GetValues<TlsRptResult>()) Assert.Equal(v, TlsRptResultWire.Parse(v.ToWire()));
+    }
+
+    [Fact]
+    public void Tls_rpt_result_types_are_exactly_those_the_database_allows()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "relay.sln"))) root = Path.GetDirectoryName(root)!;
+        var migration = File.ReadAllText(Path.Combine(root, "db", "migrations", "0003_nothing_sent.sql"));
+        var check = migration[migration.IndexOf("result_type text check", StringComparison.Ordinal)..];
+        check = check[..check.IndexOf("));", StringComparison.Ordinal)];
+        var allowed = System.Text.RegularExpressions.Regex.Matches(check, "'([a-z-]+)'").Select(m => m.Groups[1].Value);
+        Assert.Equal(allowed, Enum.GetValues<TlsRptResult>().Select(v => v.ToWire()));
+        foreach (var v in Enum.GetValues<TlsRptResult>()) Assert.Equal(v, TlsRptResultWire.Parse(v.ToWire()));
+        Assert.Equal(["none", "testing", "enforce"], Enum.GetValues<StsMode>().Select(v => v.ToWire()));
     }
 
     [Fact]
