@@ -21,6 +21,7 @@ public sealed class HopPlanner(IDnsResolver? dns, RelayDatabase? database, Deliv
                 new PlanFailure(PlanFailureKind.PolicyUnreadable, unreadable)), []);
         var table = new PolicyTable(policies, options.DefaultPolicy);
         var plan = await new DeliveryPlanService(dns ?? NoResolver.Instance, table).PlanAsync(hop, cancellationToken).ConfigureAwait(false);
+        Recording.DeliveryMetrics.Planned(plan);
         if (plan.Failure is not null) return new HopPlan(nextHop, plan, []);
 
         var targets = new List<PeerTarget>();
