@@ -25,9 +25,9 @@ internal static class ServeCommand
         {
             var names = ParseRoles(parse.GetValue(roles) ?? "");
             var config = CliContext.Config();
+            var operations = OperationsOptions.From(config);
             foreach (var name in names)
                 RoleFactory.Validate(name, config);
-            var operations = OperationsOptions.From(config);
             using var loggers = RelayLogging.Create(operations.LogFormat);
             var log = loggers.CreateLogger("relay");
             await using var db = await DatabaseConnector.OpenAsync(config.RequireDatabase(), cancellationToken);

@@ -58,6 +58,9 @@ public class CliContractTests
     [InlineData("Relay__Delivery__SessionIdle", "10m", "Relay:Delivery:SessionIdle")]
     [InlineData("Relay__Smtp__BareLineEndings", "sometimes", "Relay:Smtp:BareLineEndings")]
     [InlineData("Relay__Smtp__RecipientLimit", "0", "Relay:Smtp:RecipientLimit")]
+    [InlineData("Relay__Metrics__Listen", "localhost:9464", "Relay:Metrics:Listen")]
+    [InlineData("Relay__Metrics__Listen", "127.0.0.1:70000", "Relay:Metrics:Listen")]
+    [InlineData("Relay__Logging__Format", "xml", "Relay:Logging:Format")]
     public async Task Bad_configuration_stops_start_up_naming_key_and_value_with_exit_2(string variable, string value, string key)
     {
         var (code, _, stderr) = await RelayProcess.RunAsync(Env((variable, value), ("Relay__Database", "Host=127.0.0.1;Port=1")), "serve");
