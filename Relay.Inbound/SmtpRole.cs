@@ -152,9 +152,19 @@ public sealed class SmtpRole : IAsyncDisposable
         lock (_perClient)
         {
             refusal = null;
-            if (_connections >= _options.ConnectionLimit) { refusal = new SmtpReply(421, "4.7.0", "Error: too many connections"); return false; }
+            if (_connections >= _options.ConnectionLimit)
+            {
+                refusal = new SmtpReply(421, "4.7.0", "Error: too many connections");
+                InboundMetrics.Refusal("connection", "connection-limit");
+                return false;
+            }
             _perClient.TryGetValue(address, out var count);
-            if (count >= _options.ConnectionLimitPerClient) { refusal = Replies.TooManyConnections; return false; }
+            if (count >= _options.ConnectionLimitPerClient)
+            {
+                refusal = Replies.TooManyConnections;
+                InboundMetrics.Refusal("connection", "client-connection-limit");
+                return false;
+            }
             _perClient[address] = count + 1;
             _connections++;
             return true;

@@ -22,10 +22,10 @@ internal sealed partial class SmtpSession
     private async Task MailAsync(MailCommand mail, SmtpState next)
     {
         var p = mail.Parameters;
-        if (p.BodyType == "BINARYMIME") { await ErrorAsync(new SmtpReply(555, "5.5.4", "Error: BODY=BINARYMIME is not supported")).ConfigureAwait(false); return; }
-        if (p.Size is long size && size > _options.MessageSizeLimit) { await ErrorAsync(Replies.MessageTooBig).ConfigureAwait(false); return; }
-        if (p.RequireTls && !TlsActive) { await ErrorAsync(Replies.RequireTlsWithoutTls).ConfigureAwait(false); return; }
-        if (_kind != ListenerKind.Smtp && !TlsActive) { await ErrorAsync(Replies.MustIssueStartTls).ConfigureAwait(false); return; }
+        if (p.BodyType == "BINARYMIME") { InboundMetrics.Refusal("message", "binarymime"); await ErrorAsync(new SmtpReply(555, "5.5.4", "Error: BODY=BINARYMIME is not supported")).ConfigureAwait(false); return; }
+        if (p.Size is long size && size > _options.MessageSizeLimit) { InboundMetrics.Refusal("message", "message-too-big"); await ErrorAsync(Replies.MessageTooBig).ConfigureAwait(false); return; }
+        if (p.RequireTls && !TlsActive) { InboundMetrics.Refusal("message", "requiretls-without-tls"); await ErrorAsync(Replies.RequireTlsWithoutTls).ConfigureAwait(false); return; }
+        if (_kind != ListenerKind.Smtp && !TlsActive) { InboundMetrics.Refusal("message", "starttls-required"); await ErrorAsync(Replies.MustIssueStartTls).ConfigureAwait(false); return; }
         _transaction = new Transaction(mail.Sender?.ToString() ?? "", p, []);
         _chunks = null;
         _state = next;
@@ -40,9 +40,11 @@ internal sealed partial class SmtpSession
         {
             case RecipientAccess.RelayDenied:
                 _logger.LogInformation("smtp: relay denied from {Client} to {Recipient}", _client, recipient);
+                InboundMetrics.Refusal("recipient", "relay-denied");
                 await ErrorAsync(Replies.RelayDenied).ConfigureAwait(false);
                 return;
             case RecipientAccess.UnknownUser:
+                InboundMetrics.Refusal("recipient", "unknown-user");
                 await ErrorAsync(Replies.UnknownRecipient).ConfigureAwait(false);
                 return;
         }
@@ -55,7 +57,7 @@ internal sealed partial class SmtpSession
         if (!transaction.Recipients.Any(r => SameMailbox(r.Address, address)))
         {
             // Not counted as an error (Postfix's recipient overshoot): a client pipelining a long list must not be cut off for it.
-            if (transaction.Recipients.Count >= _options.RecipientLimit) { await ReplyAsync(Replies.TooManyRecipients).ConfigureAwait(false); return; }
+            if (transaction.Recipients.Count >= _options.RecipientLimit) { InboundMetrics.Refusal("recipient", "too-many-recipients"); await ReplyAsync(Replies.TooManyRecipients).ConfigureAwait(false); return; }
             transaction.Recipients.Add(new NewRecipient(address, rcpt.Parameters.Notify, rcpt.Parameters.Orcpt));
         }
         _state = next;
@@ -95,6 +97,7 @@ internal sealed partial class SmtpSession
         if (bdat.Size > _options.MessageSizeLimit)
         {
             // One chunk larger than any message we accept: reading it only to refuse it would let a client stream without end.
+            InboundMetrics.Refusal("message", "message-too-big");
             await ReplyAsync(Replies.MessageTooBig).ConfigureAwait(false);
             throw new SessionEndException("bdat-chunk-too-big");
         }
@@ -156,16 +159,17 @@ internal sealed partial class SmtpSession
     private async Task FinishMessageAsync(Transaction transaction, DataReader reader)
     {
         ResetTransaction();
-        var refusal = reader.Error switch
+        var (refusal, why) = reader.Error switch
         {
-            DataError.TooBig => Replies.MessageTooBig,
-            DataError.BareLineEnding => Replies.BareLineEnding,
-            DataError.LineTooLong => Replies.TextLineTooLong,
-            _ => null,
+            DataError.TooBig => (Replies.MessageTooBig, "message-too-big"),
+            DataError.BareLineEnding => (Replies.BareLineEnding, "bare-line-ending"),
+            DataError.LineTooLong => (Replies.TextLineTooLong, "line-too-long"),
+            _ => ((SmtpReply?)null, ""),
         };
-        if (refusal is null && HeaderScanner.CountReceived(reader.Body.Span) >= _options.HopCountLimit) refusal = Replies.TooManyHops;
+        if (refusal is null && HeaderScanner.CountReceived(reader.Body.Span) >= _options.HopCountLimit) (refusal, why) = (Replies.TooManyHops, "too-many-hops");
         if (refusal is not null)
         {
+            InboundMetrics.Refusal("message", why);
             _logger.LogInformation("smtp: message from {Client} refused: {Reply}", _client, refusal);
             await ErrorAsync(refusal).ConfigureAwait(false);
             return;
@@ -189,10 +193,12 @@ internal sealed partial class SmtpSession
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _logger.LogError(e, "smtp: enqueue failed for a message from {Client}; answered 451", _client);
+            InboundMetrics.Refusal("message", "enqueue-failed");
             await ErrorAsync(Replies.LocalError).ConfigureAwait(false);
             return;
         }
         _messages++;
+        InboundMetrics.MessageAccepted(ListenerWord, _security.Transport, transaction.Recipients.Count, body.Length);
         _logger.LogInformation("smtp: {QueueId} queued from {Client} ({Transport}), {Recipients} recipient(s), {Size} octets",
             queueId, _client, _security.Transport, transaction.Recipients.Count, body.Length);
         await ReplyAsync(Replies.Queued(queueId)).ConfigureAwait(false);

@@ -72,6 +72,8 @@ internal sealed partial class SmtpSession
     public async Task RunAsync()
     {
         var endReason = "quit";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        InboundMetrics.SessionStarted();
         // Recorded in the background: a slow or absent database must not delay the greeting (mail then gets 451 at end of data).
         _sessionId = RecordStartAsync();
         try
@@ -112,6 +114,12 @@ internal sealed partial class SmtpSession
         finally
         {
             _endReason = endReason;
+            InboundMetrics.SessionEnded(ListenerWord, _security.Transport, endReason, clock.Elapsed);
+            // The one line per session: who, how protected, what came of it. The user name is logged, never a credential.
+            _logger.LogInformation(
+                "smtp: session from {Client} on {Listener} ended ({EndReason}) after {Seconds:0.###} s: helo {Helo}, {Transport} tls {TlsVersion} {TlsCipher}, auth {AuthUser}, {Messages} message(s) queued, {Errors} error(s)",
+                _client, ListenerWord, endReason, clock.Elapsed.TotalSeconds, _helo ?? "-", _security.Transport, _security.TlsVersion ?? "none",
+                _security.TlsCipher ?? "-", _authUser ?? "-", _messages, _errors);
         }
     }
 

@@ -51,6 +51,11 @@ public static class WebHost
         // A start-up failure (a port in use) is thrown to the caller, which reports it in one line; the host's own
         // log of it would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        if (options.Loggers is not null)
+        {
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(options.Loggers);
+        }
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -194,7 +199,9 @@ public static class WebHost
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
-        headers.CacheControl = "no-store";
+        // "no-cache" too: antiforgery checks for it and otherwise overrides the header with a warning on every page view.
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
     }
 
     /// <summary>A database outage is the operator's likeliest trouble: say so instead of an empty 500.</summary>

@@ -5,7 +5,8 @@ namespace Relay.Web;
 /// <summary>
 /// What the web role needs (configuration keys <c>Relay:Web:*</c>, DESIGN.md § Contracts). An empty
 /// <see cref="Listen"/> means 127.0.0.1:8080: loopback unless the operator says otherwise. With a
-/// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure.
+/// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure. <see cref="Loggers"/>: the
+/// process's logger factory (its format, its filters), instead of ASP.NET Core's default console.
 /// </summary>
 public sealed record WebOptions(
     IReadOnlyList<string> Listen,
@@ -15,7 +16,8 @@ public sealed record WebOptions(
     int LockoutThreshold = 5,
     TimeSpan? LockoutDuration = null,
     TimeSpan? SessionLifetime = null,
-    TimeProvider? Clock = null)
+    TimeProvider? Clock = null,
+    Microsoft.Extensions.Logging.ILoggerFactory? Loggers = null)
 {
     public static readonly IReadOnlyList<string> DefaultListen = ["127.0.0.1:8080"];
 }

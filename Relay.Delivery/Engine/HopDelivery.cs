@@ -127,6 +127,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                         continue;
                     }
                     session = opened;
+                    DeliveryMetrics.SessionOpened();
                 }
                 else
                 {
@@ -277,6 +278,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
         }
         keeper.Done(outcomes.Select(o => o.RecipientId));
         await database.Attempts.RecordAsync(attempt, outcomes, cancellationToken).ConfigureAwait(false);
+        foreach (var o in outcomes) DeliveryMetrics.Recipient(RecipientResults.ToWire(o.Result));
         AttemptLog.Write(logger, pending.Message.QueueId, attempt,
             pending.Recipients.Zip(outcomes, (r, o) => (r.Address, RecipientResults.ToWire(o.Result), o.Reply)));
     }

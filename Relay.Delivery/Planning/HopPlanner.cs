@@ -25,6 +25,7 @@ public sealed class HopPlanner(IDnsResolver? dns, RelayDatabase? database, Deliv
         var table = new PolicyTable(policies, options.DefaultPolicy);
         var plan = await new DeliveryPlanService(dns ?? NoResolver.Instance, table).PlanAsync(hop, cancellationToken).ConfigureAwait(false);
         if (sts is not null) plan = await StsPlanStep.ApplyAsync(plan, sts, cancellationToken).ConfigureAwait(false);
+        Recording.DeliveryMetrics.Planned(plan);
         if (plan.Failure is not null) return new HopPlan(nextHop, plan, []);
 
         var targets = new List<PeerTarget>();

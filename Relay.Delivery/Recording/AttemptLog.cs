@@ -11,6 +11,7 @@ internal static class AttemptLog
 {
     public static void Write(ILogger logger, string queueIds, AttemptRecord row, IEnumerable<(string Address, string Result, string? Reply)> recipients)
     {
+        DeliveryMetrics.Attempt(row);
         var results = string.Join("; ", recipients.Select(r => $"{r.Address} {r.Result}{(r.Reply is null ? "" : $" ({r.Reply})")}"));
         var peer = row.PeerName is null ? "no peer" : $"{row.PeerName}[{row.PeerAddress}]:{row.PeerPort}";
         if (row.Transport is null)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Server.Configuration;
+using Relay.Server.Operations;
 using Relay.Server.Roles;
 
 namespace Relay.Server.Cli;
@@ -24,12 +25,15 @@ internal static class ServeCommand
         {
             var names = ParseRoles(parse.GetValue(roles) ?? "");
             var config = CliContext.Config();
+            var operations = OperationsOptions.From(config);
             foreach (var warning in names.SelectMany(name => RoleFactory.Validate(name, config)).ToList())
                 await Console.Error.WriteLineAsync($"relay: configuration warning: {warning}");
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; })
-                .SetMinimumLevel(LogLevel.Information));
+            using var loggers = RelayLogging.Create(operations.LogFormat);
             var log = loggers.CreateLogger("relay");
             await using var db = await DatabaseConnector.OpenCurrentAsync(config.RequireDatabase(), cancellationToken);
+            var health = new ServerHealth();
+            await using var metrics = await StartOperationsListenerAsync(operations, db, health, loggers, cancellationToken);
+            log.LogInformation("metrics and health on {Urls}", string.Join(", ", metrics.Urls));
 
             var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
@@ -41,7 +45,7 @@ internal static class ServeCommand
             {
                 foreach (var name in names)
                 {
-                    var role = RoleFactory.Create(name, config, db, loggers);
+                    var role = RoleFactory.Create(name, config, db, loggers, health);
                     started.Add(role);
                     await role.StartAsync(cancellationToken);
                     log.LogInformation("role {Role} started", name);
@@ -63,6 +67,20 @@ internal static class ServeCommand
             return RelayCli.Ok;
         });
         return command;
+    }
+
+    private static async Task<OperationsListener> StartOperationsListenerAsync(OperationsOptions operations, RelayDatabase db, ServerHealth health,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await OperationsListener.StartAsync(operations.MetricsListen, db, health, loggers, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            // Kestrel reports a port in use as an IOException: name the key, as for every other listener.
+            throw new ConfigException("Relay:Metrics:Listen", operations.MetricsListen.ToString(), $"cannot listen: {e.Message}");
+        }
     }
 
     internal static IReadOnlyList<string> ParseRoles(string value)

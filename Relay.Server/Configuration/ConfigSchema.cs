@@ -90,7 +90,7 @@ public static class ConfigSchema
         Int("MtaSts:Port", 1, 65535, 443, "port of the MTA-STS policy fetch (tests change it)"),
         Key("TlsRpt:Organization", Text, null, "organization-name of the TLS reports we send"),
         Key("TlsRpt:Contact", Text, null, "contact-info of the TLS reports we send (`mailto:…`)"),
-        Key("Metrics:Listen", Endpoint, null, "`/metrics`, `/healthz`, `/readyz` endpoints of every `relay serve` process", List),
+        Key("Metrics:Listen", Endpoint, "127.0.0.1:9464", "the `/metrics`, `/healthz`, `/readyz` endpoint of every `relay serve` process (port 0: any free port)"),
         OneOf("Logging:Format", "text", "log line format", "text", "json"),
     ];
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Server.Configuration;
+using Relay.Server.Operations;
 
 namespace Relay.Server.Roles;
 
@@ -27,9 +28,9 @@ internal static class RoleFactory
         }
     }
 
-    public static IRole Create(string name, RelayConfig config, RelayDatabase db, ILoggerFactory loggers) => name switch
+    public static IRole Create(string name, RelayConfig config, RelayDatabase db, ILoggerFactory loggers, ServerHealth health) => name switch
     {
-        "smtp" => new SmtpRoleAdapter(config, db, loggers),
+        "smtp" => new SmtpRoleAdapter(config, db, loggers, health),
         "delivery" => new DeliveryRoleAdapter(config, db, loggers),
         "web" => new WebRoleAdapter(config, db, loggers),
         _ => throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}"),

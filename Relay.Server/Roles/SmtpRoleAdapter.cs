@@ -2,37 +2,50 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Server.Configuration;
+using Relay.Server.Operations;
 using Relay.Inbound;
 using Relay.Smtp.Server;
 
 namespace Relay.Server.Roles;
 
 /// <summary>`--roles smtp`: the inbound listener with its options taken from the validated configuration.</summary>
-internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILoggerFactory loggers) : IRole
+internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILoggerFactory loggers, ServerHealth health) : IRole
 {
     private SmtpRole? role;
+    private OwnTlsaMonitor? tlsa;
 
     public string Name => "smtp";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         role = new SmtpRole(Options(config), db, loggers.CreateLogger("smtp"));
-        IReadOnlyList<System.Net.IPEndPoint> bound;
         try
         {
-            bound = await role.StartAsync(cancellationToken);
+            // The listener logs each endpoint it bound itself; saying it again here would be a second announcement.
+            await role.StartAsync(cancellationToken);
         }
         catch (ListenerBindException e)
         {
             var key = e.Kind switch { ListenerKind.Submission => "Relay:Smtp:Submission", ListenerKind.ImplicitTls => "Relay:Smtp:ImplicitTls", _ => "Relay:Smtp:Listen" };
             throw new ConfigException(key, e.EndPoint.ToString(), e.Message);
         }
-        loggers.CreateLogger("smtp").LogInformation("listening on {Endpoints}", string.Join(", ", bound));
+        // After the listener started: it generates the self-signed certificate on first start, which is then what is checked.
+        tlsa = new OwnTlsaMonitor(config, health, loggers.CreateLogger("smtp"));
+        tlsa.Start();
     }
 
-    public Task StopAsync(TimeSpan drain) => role?.StopAsync(drain) ?? Task.CompletedTask;
+    public async Task StopAsync(TimeSpan drain)
+    {
+        if (tlsa is not null) await tlsa.DisposeAsync();
+        tlsa = null;
+        if (role is not null) await role.StopAsync(drain);
+    }
 
-    public ValueTask DisposeAsync() => role?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (tlsa is not null) await tlsa.DisposeAsync();
+        if (role is not null) await role.DisposeAsync();
+    }
 
     /// <summary>Maps Relay:* keys (DESIGN.md § Contracts) and the listener's own Relay:Smtp:* extras.</summary>
     internal static SmtpListenerOptions Options(RelayConfig config)

@@ -19,7 +19,7 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = new WebOptions(config.WebListen.Select(e => e.ToString()).ToList(), config.AdminUser ?? "", config.AdminPasswordHash,
-            Certificate: LoadCertificate(config));
+            Certificate: LoadCertificate(config), Loggers: loggers);
         try
         {
             app = WebHost.Build(options, db);

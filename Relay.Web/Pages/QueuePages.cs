@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Web.Markup;
 
@@ -69,7 +70,8 @@ public static class QueuePages
                 """));
         });
 
-        app.MapPost("/queue/{queueId}/{action}", async (string queueId, string action, HttpContext context, RelayDatabase db, CancellationToken cancellationToken) =>
+        app.MapPost("/queue/{queueId}/{action}", async (string queueId, string action, HttpContext context, RelayDatabase db, ILoggerFactory loggers,
+            CancellationToken cancellationToken) =>
         {
             if (!actions.TryGetValue(action, out var a))
                 return Layout.Message(context, "Unknown action", "Choose retry, hold, release, bounce or delete.", StatusCodes.Status404NotFound);
@@ -83,6 +85,9 @@ public static class QueuePages
                 "release" => await db.Admin.ReleaseAsync(queueId, cancellationToken),
                 _ => await db.Admin.DeleteAsync(queueId, cancellationToken) ? 1 : 0,
             };
+            // One line per queue action: what, on which message, by whom, and whether anything changed.
+            loggers.CreateLogger("web").LogInformation("web: queue {Action} {QueueId} by {User}: {Changed} change(s)",
+                action, queueId, context.User.Identity?.Name ?? "-", changed);
             // POST-redirect-GET: reloading the result page never repeats the action.
             return Results.Redirect(action == "delete" && changed > 0 ? "/queue?done=deleted" : $"{DetailUrl(queueId)}?done={(changed > 0 ? a.Done : "nothing")}");
         });

@@ -43,7 +43,11 @@ public sealed class DnsResolver : IDnsResolver
             return Task.FromResult<DnsResult>(new DnsResult.Error(normalized, type, DnsErrorKind.BadQuery, $"type {DnsTypes.ToText(type)} cannot be queried"));
 
         var key = DnsCache.Key(normalized, type);
-        if (_cache.TryGet(key, out var cached)) return Task.FromResult(cached!);
+        if (_cache.TryGet(key, out var cached))
+        {
+            DnsMetrics.Result(cached!, cached: true);
+            return Task.FromResult(cached!);
+        }
 
         // Identical concurrent queries share one lookup. The shared lookup is not tied to any one caller's
         // token (it ends by its own deadlines); each caller stops waiting when its own token fires.
@@ -54,9 +58,12 @@ public sealed class DnsResolver : IDnsResolver
 
     private async Task<DnsResult> LookupAndForgetAsync(string key, string name, DnsType type)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             var result = await ResolveAsync(name, type).ConfigureAwait(false);
+            DnsMetrics.Lookup(type, clock.Elapsed);
+            DnsMetrics.Result(result, cached: false);
             switch (result)
             {
                 case DnsResult.Secure s: _cache.Set(key, s, s.Ttl); break;

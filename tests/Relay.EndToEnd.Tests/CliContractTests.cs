@@ -64,6 +64,9 @@ public class CliContractTests
     [InlineData("Relay__Ipsec__ControlSocket", "pluto.ctl", "Relay:Ipsec:ControlSocket")]
     [InlineData("Relay__Tls__TrustAnchors", "/nonexistent/anchors.pem", "Relay:Tls:TrustAnchors")]
     [InlineData("Relay__MtaSts__Port", "https", "Relay:MtaSts:Port")]
+    [InlineData("Relay__Metrics__Listen", "localhost:9464", "Relay:Metrics:Listen")]
+    [InlineData("Relay__Metrics__Listen", "127.0.0.1:70000", "Relay:Metrics:Listen")]
+    [InlineData("Relay__Logging__Format", "xml", "Relay:Logging:Format")]
     public async Task Bad_configuration_stops_start_up_naming_key_and_value_with_exit_2(string variable, string value, string key)
     {
         var (code, _, stderr) = await RelayProcess.RunAsync(Env((variable, value), ("Relay__Database", "Host=127.0.0.1;Port=1")), "serve");

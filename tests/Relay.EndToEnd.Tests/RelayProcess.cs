@@ -103,6 +103,8 @@ public sealed class RelayProcess : IAsyncDisposable
         // Nothing from the developer's environment may configure the relay under test.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);
+        // Many relays run at once in these tests: each gets its own metrics port unless the test names one.
+        info.Environment["Relay__Metrics__Listen"] = "127.0.0.1:0";
         foreach (var (key, value) in environment) info.Environment[key] = value;
         return info;
     }

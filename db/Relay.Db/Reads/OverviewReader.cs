@@ -51,22 +51,7 @@ public sealed class OverviewReader(NpgsqlDataSource dataSource)
             periods.AddRange(overviewPeriods.Select(p => new PeriodCounts(p.Name, p.Span, byTransport[p.Name], byNetwork[p.Name])));
         }
 
-        QueueCounts queue;
-        await using (var command = new NpgsqlCommand("""
-            select count(distinct r.message_id)::int,
-                   count(*) filter (where r.state = 'queued')::int,
-                   count(*) filter (where r.state = 'deferred')::int,
-                   count(*) filter (where r.state = 'held')::int,
-                   min(m.received_at), now()
-            from recipients r join messages m on m.id = r.message_id
-            where r.state in ('queued', 'deferred', 'held')
-            """, connection))
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            queue = new QueueCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5));
-        }
+        var queue = await ReadQueueCountsAsync(connection, cancellationToken).ConfigureAwait(false);
 
         var inbound = new Dictionary<string, int>();
         await using (var command = new NpgsqlCommand(
@@ -80,5 +65,29 @@ public sealed class OverviewReader(NpgsqlDataSource dataSource)
         var downgraded = await PeerReader.ListAsync(connection, new PeerFilter(DowngradedOnly: true, Sort: PeerSort.LastSeenNewest), new Page(0, 20),
             cancellationToken).ConfigureAwait(false);
         return new Overview(periods, queue, inbound, downgraded);
+    }
+
+    /// <summary>Queue depth and the oldest waiting message's age alone, for the metrics endpoint's gauges.</summary>
+    public async Task<QueueCounts> GetQueueCountsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadQueueCountsAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<QueueCounts> ReadQueueCountsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            select count(distinct r.message_id)::int,
+                   count(*) filter (where r.state = 'queued')::int,
+                   count(*) filter (where r.state = 'deferred')::int,
+                   count(*) filter (where r.state = 'held')::int,
+                   min(m.received_at), now()
+            from recipients r join messages m on m.id = r.message_id
+            where r.state in ('queued', 'deferred', 'held')
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new QueueCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3),
+            reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5));
     }
 }

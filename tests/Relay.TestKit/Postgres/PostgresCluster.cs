@@ -74,7 +74,7 @@ public sealed class PostgresCluster
         catch (Exception) { /* best effort at process exit: the temp directory is all that can leak */ }
     }
 
-    private static string FindBinDirectory()
+    internal static string FindBinDirectory()
     {
         var candidates = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))

@@ -19,7 +19,11 @@ public sealed class PostfixInstance : IAsyncDisposable
     public static bool Available => File.Exists("/usr/sbin/postfix") && File.Exists("/usr/lib/postfix/sbin/master") && Processes.IsRoot;
 
     /// <param name="relayHost">Postfix relayhost syntax, e.g. <c>[127.0.0.1]:2525</c>.</param>
-    public static async Task<PostfixInstance> StartAsync(string relayHost, string tlsLevel = "may", IEnumerable<string>? extraMainCf = null)
+    /// <param name="nameserver">A resolver (port 53) for this instance alone: Postfix resolves through libc, so the
+    /// instance runs in a mount namespace of its own where /etc/resolv.conf names it (with trust-ad, so the AD bit
+    /// reaches Postfix's DNSSEC checks). The host's resolv.conf is never touched.</param>
+    public static async Task<PostfixInstance> StartAsync(string relayHost, string tlsLevel = "may", IEnumerable<string>? extraMainCf = null,
+        System.Net.IPAddress? nameserver = null)
     {
         var directory = await PostfixDirectory.CreateAsync("relay-postfix-");
         var main = PostfixDirectory.MainCf(directory, "postfix.test.example", "test.example");
@@ -38,7 +42,20 @@ public sealed class PostfixInstance : IAsyncDisposable
         await File.WriteAllLinesAsync(Path.Combine(directory, "main.cf"), main);
         await File.WriteAllTextAsync(Path.Combine(directory, "master.cf"), PostfixDirectory.MasterServices(smtpClient: true));
         var instance = new PostfixInstance(directory);
-        try { await PostfixDirectory.StartAsync(directory); }
+        try
+        {
+            if (nameserver is null)
+            {
+                await PostfixDirectory.StartAsync(directory);
+            }
+            else
+            {
+                var resolvConf = Path.Combine(directory, "resolv.conf");
+                await File.WriteAllTextAsync(resolvConf, $"nameserver {nameserver}\noptions trust-ad edns0\n");
+                await Processes.RunAsync("unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
+                    $"mount --bind {Processes.Quote(resolvConf)} /etc/resolv.conf && exec /usr/sbin/postfix -c {Processes.Quote(directory)} start"], CommandTimeout);
+            }
+        }
         catch
         {
             await instance.DisposeAsync();

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Relay.Policy.Dane;
+using Relay.Server.Configuration;
+
+namespace Relay.Server.Operations;
+
+/// <summary>
+/// The smtp role's watch on our own DANE record: at start-up and every hour, does a DNSSEC-secure TLSA RRset for our
+/// hostname still match our certificate? A problem (mismatch, bogus, lookup failure) is a warning in the log, in
+/// <c>relay_smtp_own_tlsa</c> and in /readyz's detail; it never stops the listener (mail without DANE still arrives).
+/// </summary>
+public sealed class OwnTlsaMonitor : IAsyncDisposable
+{
+    public const string MeterName = "Relay.Smtp";
+    public const string HealthCheck = "own-tlsa";
+    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    private static readonly Meter Meter = new(MeterName);
+    private static volatile OwnTlsaResult? current;
+
+    static OwnTlsaMonitor() =>
+        Meter.CreateObservableGauge("own_tlsa", Observe, "{check}",
+            "1 for the verdict of the last check of our own TLSA record (matches, mismatch, not-published, insecure, bogus, error).");
+
+    private readonly RelayConfig config;
+    private readonly ServerHealth health;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource stop = new();
+    private Task? running;
+
+    public OwnTlsaMonitor(RelayConfig config, ServerHealth health, ILogger logger) => (this.config, this.health, this.logger) = (config, health, logger);
+
+    public void Start() => running = Task.Run(() => RunAsync(stop.Token));
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        do
+        {
+            await CheckOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        while (await WaitAsync(timer, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try { return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    internal async Task CheckOnceAsync(CancellationToken cancellationToken)
+    {
+        OwnTlsaResult result;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            result = await OwnTlsaProbe.CheckAsync(config, OwnTlsaProbe.CertificatePath(config), deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or OperationCanceledException)
+        {
+            result = new OwnTlsaResult(OwnTlsaVerdict.Error, Policy.Dane.OwnTlsaCheck.Owner(config.Hostname), $"could not check: {e.Message}");
+        }
+        current = result;
+        if (result.IsProblem)
+        {
+            health.Warn(HealthCheck, $"{result.Owner}: {result.VerdictWord}: {result.Detail}");
+            logger.LogWarning("own TLSA record {Owner}: {Verdict}: {Detail}", result.Owner, result.VerdictWord, result.Detail);
+        }
+        else
+        {
+            health.Clear(HealthCheck);
+            logger.LogInformation("own TLSA record {Owner}: {Verdict}: {Detail}", result.Owner, result.VerdictWord, result.Detail);
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> Observe()
+    {
+        if (current is not { } result) yield break;
+        foreach (var verdict in Enum.GetValues<OwnTlsaVerdict>())
+            yield return new Measurement<int>(verdict == result.Verdict ? 1 : 0, new TagList { { "verdict", OwnTlsaCheck.ToWire(verdict) } });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        if (running is not null)
+            try { await running.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        stop.Dispose();
+    }
+}

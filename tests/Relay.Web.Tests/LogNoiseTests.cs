@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Relay.Web.Tests;
+
+/// <summary>
+/// Page views log nothing at warning level: antiforgery used to warn on every page with a form that it overrode our
+/// Cache-Control header. The UI runs with a logger factory of the test's own (as `relay serve` hands it the process's)
+/// that records every line at Debug and above, so a warning from any category would be seen.
+/// </summary>
+public sealed class LogNoiseTests(WebFixture web) : IClassFixture<WebFixture>
+{
+    [Fact]
+    public async Task Viewing_pages_with_forms_logs_no_warning_and_keeps_no_store_caching()
+    {
+        var lines = new ConcurrentQueue<(LogLevel Level, string Category, string Message)>();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(new RecordingProvider(lines)));
+        var baseUrl = await web.StartAsync(WebFixture.Options() with { Loggers = loggers });
+        using var client = await web.LoggedInClientAsync(baseUrl);
+        foreach (var path in new[] { "/login", "/", "/queue", "/peers", "/policies" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.Contains("no-store", response.Headers.CacheControl?.ToString() ?? "");
+        }
+        Assert.Contains(lines, l => l.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));   // the recorder does see ASP.NET Core
+        var warnings = lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}").ToList();
+        Assert.True(warnings.Count == 0, string.Join("\n", warnings));
+    }
+
+    private sealed class RecordingProvider(ConcurrentQueue<(LogLevel, string, string)> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, lines);
+
+        public void Dispose() { }
+    }
+
+    private sealed class Recorder(string category, ConcurrentQueue<(LogLevel, string, string)> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue((logLevel, category, formatter(state, exception)));
+    }
+}
