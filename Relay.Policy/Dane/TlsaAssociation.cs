@@ -52,6 +52,13 @@ public sealed record TlsaAssociation(byte Usage, byte Selector, byte MatchingTyp
             error = $"TLSA '{text}': empty certificate association data";
             return false;
         }
+        // A typed digest of the wrong length is a typo, not an unusable record: say so (RFC 6698 §2.1.3 lengths).
+        var expected = numbers[2] switch { MatchSha256 => 32, MatchSha512 => 64, _ => 0 };
+        if (expected > 0 && data.Length != expected)
+        {
+            error = $"TLSA '{text}': matching type {numbers[2]} needs a {expected}-byte digest ({expected * 2} hex digits), got {data.Length} bytes";
+            return false;
+        }
         association = new TlsaAssociation(numbers[0], numbers[1], numbers[2], data);
         return true;
     }

@@ -61,8 +61,6 @@ public class CliContractTests
     [InlineData("Relay__Ipsec__Enabled", "maybe", "Relay:Ipsec:Enabled")]
     [InlineData("Relay__Ipsec__Timeout", "forever", "Relay:Ipsec:Timeout")]
     [InlineData("Relay__Ipsec__Timeout", "5m", "Relay:Ipsec:Timeout")]
-    [InlineData("Relay__Ipsec__ControlSocket", "pluto.ctl", "Relay:Ipsec:ControlSocket")]
-    [InlineData("Relay__Tls__TrustAnchors", "/nonexistent/anchors.pem", "Relay:Tls:TrustAnchors")]
     [InlineData("Relay__MtaSts__Port", "https", "Relay:MtaSts:Port")]
     [InlineData("Relay__Metrics__Listen", "localhost:9464", "Relay:Metrics:Listen")]
     [InlineData("Relay__Metrics__Listen", "127.0.0.1:70000", "Relay:Metrics:Listen")]
@@ -74,6 +72,19 @@ public class CliContractTests
         Assert.Contains(key, stderr);
         if (!key.StartsWith("Relay:Tls", StringComparison.Ordinal))
             Assert.Contains(value, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    /// <summary>Values only the delivery role reads past their syntax (a path that must be absolute, a file that must parse).</summary>
+    [Theory]
+    [InlineData("Relay__Ipsec__ControlSocket", "pluto.ctl", "Relay:Ipsec:ControlSocket")]
+    [InlineData("Relay__Tls__TrustAnchors", "/nonexistent/anchors.pem", "Relay:Tls:TrustAnchors")]
+    public async Task Bad_delivery_configuration_stops_start_up_naming_key_and_value_with_exit_2(string variable, string value, string key)
+    {
+        var (code, _, stderr) = await RelayProcess.RunAsync(Env((variable, value), ("Relay__Database", "Host=127.0.0.1;Port=1")), "serve", "--roles", "delivery");
+        Assert.Equal(2, code);
+        Assert.Contains(key, stderr);
+        Assert.Contains(value, stderr);
         Assert.Single(stderr.Trim().Split('\n'));
     }
 

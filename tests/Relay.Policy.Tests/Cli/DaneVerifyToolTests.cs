@@ -95,6 +95,8 @@ public class DaneVerifyToolTests : IAsyncLifetime
     [InlineData("3 1", "expected")]
     [InlineData("3 x 1 AB", "selector 'x'")]
     [InlineData("300 1 1 AB", "usage '300'")]
+    [InlineData("3 1 1 00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF00", "needs a 32-byte digest (64 hex digits), got 33 bytes")]
+    [InlineData("3 1 2 AB", "needs a 64-byte digest")]
     public void Bad_tlsa_text_exits_2_naming_the_value(string tlsa, string expected)
     {
         var o = DaneVerifyTool.Run([tlsa], _pki.Read("chain.pem"), "chain.pem", ["mx.example.net"], false, DateTimeOffset.UtcNow);
