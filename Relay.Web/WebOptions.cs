@@ -5,7 +5,9 @@ namespace Relay.Web;
 /// <summary>
 /// What the web role needs (configuration keys <c>Relay:Web:*</c>, DESIGN.md § Contracts). An empty
 /// <see cref="Listen"/> means 127.0.0.1:8080: loopback unless the operator says otherwise. With a
-/// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure.
+/// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure. <see cref="AllowedHosts"/>
+/// are the host names the site answers to besides IP literals and localhost (Relay:Web:AllowedHosts).
+/// <see cref="AccountDelay"/> is the first wait of the per-account login budget (<see cref="Auth.AccountThrottle"/>).
 /// </summary>
 public sealed record WebOptions(
     IReadOnlyList<string> Listen,
@@ -15,7 +17,9 @@ public sealed record WebOptions(
     int LockoutThreshold = 5,
     TimeSpan? LockoutDuration = null,
     TimeSpan? SessionLifetime = null,
-    TimeProvider? Clock = null)
+    TimeProvider? Clock = null,
+    IReadOnlyList<string>? AllowedHosts = null,
+    TimeSpan? AccountDelay = null)
 {
     public static readonly IReadOnlyList<string> DefaultListen = ["127.0.0.1:8080"];
 }
