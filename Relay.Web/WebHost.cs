@@ -79,6 +79,7 @@ public static class WebHost
         var sessionLifetime = options.SessionLifetime ?? TimeSpan.FromHours(8);
         var sessions = new SessionRegistry(sessionLifetime, clock);
         services.AddSingleton(sessions);
+        services.AddSingleton(new AccountThrottle(options.LockoutThreshold, options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
         services.AddSingleton(new LoginThrottle(options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5), clock));
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(cookie =>
         {
@@ -103,7 +104,8 @@ public static class WebHost
                 if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/export"))
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 else
-                    context.Response.Redirect(context.RedirectUri);
+                    // Relative: the Host header (filtered, but still the client's word) never reaches a Location.
+                    context.Response.Redirect(Uri.TryCreate(context.RedirectUri, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : context.RedirectUri);
                 return Task.CompletedTask;
             };
         });
@@ -121,7 +123,10 @@ public static class WebHost
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
 
         var app = builder.Build();
+        foreach (var warning in WebWarnings.PlainHttpOnOpenAddresses(options))
+            app.Logger.LogWarning("{Warning}", warning);
         app.Use(SecurityHeaders);
+        app.Use(RequestGuards.Run);
         app.Use(DatabaseTrouble);
         app.UseAuthentication();
         app.Use(RequireAntiforgeryOnUnsafeMethods);
@@ -191,7 +196,7 @@ public static class WebHost
         await next(context);
     }
 
-    private static void ApplySecurityHeaders(HttpResponse response)
+    internal static void ApplySecurityHeaders(HttpResponse response)
     {
         var headers = response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
@@ -211,7 +216,7 @@ public static class WebHost
         {
             await next(context);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && !context.Response.HasStarted)
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && !RequestGuards.IsRejectedInput(e) && !context.Response.HasStarted)
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Web").LogError(e, "database error serving {Path}", context.Request.Path);
             context.Response.Clear();

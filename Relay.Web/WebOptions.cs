@@ -7,6 +7,8 @@ namespace Relay.Web;
 /// <see cref="Listen"/> means 127.0.0.1:8080: loopback unless the operator says otherwise. With a
 /// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure. <see cref="Loggers"/>: the
 /// process's logger factory (its format, its filters), instead of ASP.NET Core's default console.
+/// <see cref="AllowedHosts"/> are the host names the site answers to besides IP literals and localhost (Relay:Web:AllowedHosts).
+/// <see cref="AccountDelay"/> is the first wait of the per-account login budget (<see cref="Auth.AccountThrottle"/>).
 /// </summary>
 public sealed record WebOptions(
     IReadOnlyList<string> Listen,
@@ -17,7 +19,9 @@ public sealed record WebOptions(
     TimeSpan? LockoutDuration = null,
     TimeSpan? SessionLifetime = null,
     TimeProvider? Clock = null,
-    Microsoft.Extensions.Logging.ILoggerFactory? Loggers = null)
+    Microsoft.Extensions.Logging.ILoggerFactory? Loggers = null,
+    IReadOnlyList<string>? AllowedHosts = null,
+    TimeSpan? AccountDelay = null)
 {
     public static readonly IReadOnlyList<string> DefaultListen = ["127.0.0.1:8080"];
 }

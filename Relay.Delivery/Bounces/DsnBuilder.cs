@@ -1,88 +1,53 @@
-using System.Globalization;
 using System.Text;
+using MimeKit;
+using MimeKit.Utils;
 using Relay.Db;
 
 namespace Relay.Delivery.Bounces;
 
 /// <summary>One failed (or, with NOTIFY=SUCCESS, relayed) recipient for a DSN.</summary>
-public sealed record DsnRecipient(string Address, string? OriginalRecipient, string Action, string Status, string? RemoteMta, string Diagnostic);
+public sealed record DsnRecipient(string Address, string? OriginalRecipient, string Action, string Status, string? RemoteMta, string Diagnostic,
+    DateTimeOffset? WillRetryUntil = null);
 
 /// <summary>
-/// Builds an RFC 3464 delivery status notification: multipart/report with a human part, a
+/// Builds an RFC 3464 delivery status notification with MimeKit: multipart/report with a human part, a
 /// message/delivery-status part (Reporting-MTA, Original-Envelope-Id, Arrival-Date, then per recipient
-/// Final-Recipient, Action, Status, Remote-MTA, Diagnostic-Code) and the original message, or only its
-/// headers when RET=HDRS, the message demanded REQUIRETLS, or it is larger than the limit (RFC 3461 §4.3).
+/// Original-Recipient, Final-Recipient, Action, Status, Remote-MTA, Diagnostic-Code, Last-Attempt-Date,
+/// Will-Retry-Until) and the original message, or only its headers when RET=HDRS, the message demanded
+/// REQUIRETLS, or it is larger than the limit (RFC 3461 §4.3). For an SMTPUTF8 message the parts are their
+/// RFC 6533 forms: message/global-delivery-status with UTF-8 fields, message/global, message/global-headers.
+/// The returned message is copied byte for byte: MimeKit composes the report, it never re-serialises what we relayed.
 /// </summary>
 public static class DsnBuilder
 {
     public static byte[] Build(string reportingMta, QueuedMessage original, IReadOnlyList<DsnRecipient> recipients, int maxReturnedBytes,
         DateTimeOffset now)
     {
-        var boundary = $"{now.ToUnixTimeMilliseconds()}.{Guid.NewGuid():N}/{reportingMta}";
+        var global = original.SmtpUtf8;
         var failed = recipients.Any(r => r.Action == "failed");
         var delayed = !failed && recipients.Any(r => r.Action == "delayed");
-        var text = new StringBuilder();
-        void Line(string s) => text.Append(s).Append("\r\n");
 
-        Line($"From: Mail Delivery System <MAILER-DAEMON@{reportingMta}>");
-        Line($"To: <{original.Sender}>");
-        Line(failed ? "Subject: Undelivered Mail Returned to Sender"
-            : delayed ? "Subject: Delayed Mail (still being retried)"
-            : "Subject: Successful Mail Delivery Report");
-        Line($"Date: {now.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture)}");
-        Line($"Message-ID: <{Guid.NewGuid():N}@{reportingMta}>");
-        Line("Auto-Submitted: auto-replied");
-        Line("MIME-Version: 1.0");
-        Line($"Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"");
-        Line("");
-        Line("This is a MIME-encapsulated message.");
-        Line("");
-        Line($"--{boundary}");
-        Line("Content-Description: Notification");
-        Line("Content-Type: text/plain; charset=us-ascii");
-        Line("");
-        Line($"This is the mail system at host {reportingMta}.");
-        Line("");
-        Line(failed ? "Your message could not be delivered to one or more recipients. The mail system said:"
-            : delayed ? "Your message has not been delivered yet and is still being retried; no action is needed. The mail system said:"
-            : "Your message was delivered to the following recipients:");
-        Line("");
-        foreach (var r in recipients)
-            Line($"<{Ascii(r.Address)}>: {Ascii(r.Diagnostic)}");
-        Line("");
-        Line($"--{boundary}");
-        Line("Content-Description: Delivery report");
-        Line("Content-Type: message/delivery-status");
-        Line("");
-        Line($"Reporting-MTA: dns; {reportingMta}");
-        if (original.DsnEnvid is { } envid) Line($"Original-Envelope-Id: {envid}");
-        Line($"X-Relay-Queue-ID: {original.QueueId}");
-        Line($"Arrival-Date: {original.ReceivedAt.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture)}");
-        foreach (var r in recipients)
-        {
-            Line("");
-            if (r.OriginalRecipient is { } orcpt) Line($"Original-Recipient: {orcpt}");
-            Line($"Final-Recipient: rfc822; {Ascii(r.Address)}");
-            Line($"Action: {r.Action}");
-            Line($"Status: {r.Status}");
-            if (r.RemoteMta is { } mta) Line($"Remote-MTA: dns; {Ascii(mta)}");
-            Line($"Diagnostic-Code: smtp; {Ascii(r.Diagnostic)}");
-        }
-        Line("");
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Mail Delivery System", $"MAILER-DAEMON@{reportingMta}"));
+        message.To.Add(new MailboxAddress("", original.Sender));
+        message.Subject = failed ? "Undelivered Mail Returned to Sender"
+            : delayed ? "Delayed Mail (still being retried)"
+            : "Successful Mail Delivery Report";
+        message.Date = now;
+        message.MessageId = $"{Guid.NewGuid():N}@{reportingMta}";
+        message.Headers.Add("Auto-Submitted", "auto-replied");
 
-        // A REQUIRETLS message is reported as if RET=HDRS (RFC 8689 §5): the DSN itself is not sent under REQUIRETLS,
-        // so the body its sender wanted kept off unauthenticated links must not ride along in it.
-        var headersOnly = original.DsnRet == "HDRS" || original.RequireTls || original.Body.Length > maxReturnedBytes;
-        Line($"--{boundary}");
-        Line(headersOnly ? "Content-Description: Undelivered Message Headers" : "Content-Description: Undelivered Message");
-        Line(headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822");
-        Line("");
-        var output = new MemoryStream();
-        output.Write(Encoding.ASCII.GetBytes(text.ToString()));
-        var returned = headersOnly ? Headers(original.Body) : original.Body;
-        output.Write(returned);
-        if (returned.Length > 0 && returned[^1] != (byte)'\n') output.Write("\r\n"u8);
-        output.Write(Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n"));
+        var report = new MultipartReport("delivery-status") { Notification(reportingMta, recipients, failed, delayed) };
+        report.Add(Status(reportingMta, original, recipients, global, now));
+        report.Add(Returned(original, maxReturnedBytes, global));
+        message.Body = report;
+
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        // The DSN travels with SMTPUTF8 exactly when its recipient (the original sender) needs it (BounceSender).
+        format.International = !original.Sender.All(char.IsAscii);
+        using var output = new MemoryStream();
+        message.WriteTo(format, output);
         return output.ToArray();
     }
 
@@ -94,11 +59,115 @@ public static class DsnBuilder
         return end < 0 ? message : span[..(end + 2)].ToArray();
     }
 
-    /// <summary>DSN fields are ASCII (RFC 3464 §2.1.2 allows xtext in addresses); the peer's text is not ours to pass through raw.</summary>
-    private static string Ascii(string text) =>
-        string.Create(text.Length, text, static (span, source) =>
+    private static TextPart Notification(string reportingMta, IReadOnlyList<DsnRecipient> recipients, bool failed, bool delayed)
+    {
+        var text = new StringBuilder();
+        text.Append($"This is the mail system at host {reportingMta}.\r\n\r\n");
+        text.Append(failed ? "Your message could not be delivered to one or more recipients. The mail system said:"
+            : delayed ? "Your message has not been delivered yet and is still being retried; no action is needed. The mail system said:"
+            : "Your message was delivered to the following recipients:");
+        text.Append("\r\n\r\n");
+        foreach (var r in recipients)
+            text.Append($"<{DsnFields.WithoutControls(r.Address)}>: {DsnFields.WithoutControls(r.Diagnostic)}\r\n");
+        var part = new TextPart("plain") { ContentDescription = "Notification" };
+        var ascii = text.ToString().All(char.IsAscii);
+        part.SetText(ascii ? "us-ascii" : "utf-8", text.ToString());
+        part.ContentTransferEncoding = ascii ? ContentEncoding.SevenBit : ContentEncoding.QuotedPrintable;
+        return part;
+    }
+
+    private static MessageDeliveryStatus Status(string reportingMta, QueuedMessage original, IReadOnlyList<DsnRecipient> recipients, bool global,
+        DateTimeOffset now)
+    {
+        var status = new MessageDeliveryStatus { ContentDescription = "Delivery report" };
+        if (global)
         {
-            for (var i = 0; i < source.Length; i++)
-                span[i] = source[i] is >= ' ' and <= '~' ? source[i] : '?';
-        });
+            // RFC 6533 §3: the same fields, UTF-8 allowed; 8bit so no reader has to guess an encoding.
+            status.ContentType.MediaSubtype = "global-delivery-status";
+            status.ContentTransferEncoding = ContentEncoding.EightBit;
+        }
+        var perMessage = new HeaderList();
+        Add(perMessage, "Reporting-MTA", "dns; " + reportingMta, global);
+        if (original.DsnEnvid is { } envid) Add(perMessage, "Original-Envelope-Id", DsnFields.WithoutControls(envid), global);
+        Add(perMessage, "X-Relay-Queue-ID", original.QueueId, global);
+        Add(perMessage, "Arrival-Date", DateUtils.FormatDate(original.ReceivedAt.ToUniversalTime()), global);
+        var groups = new List<HeaderList> { perMessage };
+        foreach (var r in recipients)
+        {
+            var group = new HeaderList();
+            if (r.OriginalRecipient is { } orcpt) Add(group, "Original-Recipient", DsnFields.OriginalRecipient(orcpt), global);
+            Add(group, "Final-Recipient", DsnFields.Address(r.Address, global), global);
+            Add(group, "Action", r.Action, global);
+            Add(group, "Status", r.Status, global);
+            if (r.RemoteMta is { } mta) Add(group, "Remote-MTA", "dns; " + DsnFields.WithoutControls(mta), global);
+            Add(group, "Diagnostic-Code", "smtp; " + DsnFields.WithoutControls(r.Diagnostic), global);
+            if (r.RemoteMta is not null) Add(group, "Last-Attempt-Date", DateUtils.FormatDate(now.ToUniversalTime()), global);
+            if (r.WillRetryUntil is { } until) Add(group, "Will-Retry-Until", DateUtils.FormatDate(until.ToUniversalTime()), global);
+            groups.Add(group);
+        }
+        status.Content = new MimeContent(new MemoryStream(GroupsContent(groups)), global ? ContentEncoding.EightBit : ContentEncoding.SevenBit);
+        return status;
+    }
+
+    /// <summary>
+    /// The groups separated by one empty line and nothing after the last: MessageDeliveryStatus.StatusGroups writes
+    /// a trailing empty line, which its own parser (and a strict RFC 3464 reader) takes for an empty recipient group.
+    /// </summary>
+    private static byte[] GroupsContent(List<HeaderList> groups)
+    {
+        using var content = new MemoryStream();
+        for (var i = 0; i < groups.Count; i++)
+        {
+            if (i > 0) content.Write("\r\n"u8);
+            foreach (var header in groups[i])
+            {
+                content.Write(Encoding.ASCII.GetBytes(header.Field + ":"));
+                content.Write(header.RawValue); // folded, with its CRLF (Add)
+            }
+        }
+        return content.ToArray();
+    }
+
+    /// <summary>
+    /// MimeKit folds the value; a non-ASCII value becomes RFC 2047 encoded words in a message/delivery-status part
+    /// and stays UTF-8 in a message/global-delivery-status part.
+    /// </summary>
+    private static void Add(HeaderList list, string field, string value, bool global)
+    {
+        var header = new Header(Encoding.UTF8, field, value);
+        var options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        options.International = global;
+        header.SetValue(options, Encoding.UTF8, value);
+        list.Add(header);
+    }
+
+    private static MimeEntity Returned(QueuedMessage original, int maxReturnedBytes, bool global)
+    {
+        // A REQUIRETLS message is reported as if RET=HDRS (RFC 8689 §5): the DSN itself is not sent under REQUIRETLS,
+        // so the body its sender wanted kept off unauthenticated links must not ride along in it.
+        var headersOnly = original.DsnRet == "HDRS" || original.RequireTls || original.Body.Length > maxReturnedBytes;
+        if (headersOnly)
+        {
+            var headers = Headers(original.Body);
+            using var stream = new MemoryStream(headers.Concat("\r\n"u8.ToArray()).ToArray());
+            var part = new TextRfc822Headers { Message = MimeMessage.Load(stream) };
+            part.Headers.Add(HeaderId.ContentDescription, "Undelivered Message Headers");
+            if (global)
+            {
+                part.ContentType.MediaType = "message";
+                part.ContentType.MediaSubtype = "global-headers";
+            }
+            return part;
+        }
+        var body = original.Body;
+        if (body.Length > 0 && body[^1] != (byte)'\n') body = [.. body, (byte)'\r', (byte)'\n'];
+        var encoding = Smtp.Client.DataEncoder.HasEightBit(body) ? ContentEncoding.EightBit : ContentEncoding.SevenBit;
+        return new MimePart("message", global ? "global" : "rfc822")
+        {
+            ContentDescription = "Undelivered Message",
+            ContentTransferEncoding = encoding,
+            Content = new MimeContent(new MemoryStream(body), encoding),
+        };
+    }
 }

@@ -258,7 +258,8 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                         outcomes.Add(new RecipientOutcome(r.RecipientId, RecipientResult.Deferred, d.Reason, next));
                         if (retry.DelayWarningDue(r.Attempts, r.ReceivedAt, now))
                             reports.Add((r, new DsnRecipient(r.Address, r.DsnOrcpt, "delayed", d.Status.StartsWith('4') ? d.Status : "4.4.7",
-                                remoteMta, $"{d.Reason} (will retry until {(r.ReceivedAt + options.Lifetime).UtcDateTime:u})")));
+                                remoteMta, $"{d.Reason} (will retry until {(r.ReceivedAt + options.Lifetime).UtcDateTime:u})",
+                                WillRetryUntil: r.ReceivedAt + options.Lifetime)));
                     }
                     break;
             }

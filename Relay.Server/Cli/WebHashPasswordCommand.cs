@@ -10,6 +10,9 @@ namespace Relay.Server.Cli;
 /// </summary>
 public static class WebHashPasswordCommand
 {
+    /// <summary>Shorter passwords fall to an offline guess against a leaked hash however slow the hash is.</summary>
+    public const int MinimumLength = 12;
+
     public static Command Build(TextReader? input = null)
     {
         var command = new Command("hash-password", "Read a password on stdin and print its hash for Relay:Web:AdminPasswordHash");
@@ -22,6 +25,11 @@ public static class WebHashPasswordCommand
             if (string.IsNullOrEmpty(password))
             {
                 error.WriteLine("relay web hash-password: no password on standard input (e.g. `printf '%s\\n' \"$PASSWORD\" | relay web hash-password`)");
+                return 2;
+            }
+            if (password.EnumerateRunes().Count() < MinimumLength)
+            {
+                error.WriteLine($"relay web hash-password: the password is {password.EnumerateRunes().Count()} characters; use at least {MinimumLength} (a passphrase of a few words is easiest)");
                 return 2;
             }
             output.WriteLine(PasswordHasher.Hash(password));

@@ -77,6 +77,7 @@ public static class ConfigSchema
         Time("Delivery:DelayWarning", "1m", "365d", null, "when to send a delay DSN (off when not set)"),
 
         Key("Web:Listen", Endpoint, "127.0.0.1:8080", "admin UI endpoints", List),
+        Key("Web:AllowedHosts", ValueKind.Hostname, null, "host names the UI answers to besides Relay:Hostname, IP literals and localhost (e.g. a reverse proxy's)", List),
         Key("Web:AdminUser", Text, null, "the one admin login (required by the web role)"),
         Key("Web:AdminPasswordHash", PasswordHash, null, "its hash, from `relay web hash-password` (required by the web role)"),
         Key("Web:Certificate", ValueKind.Path, null, "PEM certificate: serve the UI over HTTPS (Secure cookies); set with Relay:Web:Key"),

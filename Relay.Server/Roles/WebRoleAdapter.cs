@@ -19,7 +19,10 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = new WebOptions(config.WebListen.Select(e => e.ToString()).ToList(), config.AdminUser ?? "", config.AdminPasswordHash,
-            Certificate: LoadCertificate(config), Loggers: loggers);
+            Certificate: LoadCertificate(config), Loggers: loggers,
+            // Our own name plus Relay:Web:AllowedHosts (e.g. the name a reverse proxy forwards); IP literals always work.
+            AllowedHosts: [config.Hostname, .. config.Raw.GetSection("Web:AllowedHosts").GetChildren()
+                .Select(c => c.Value).OfType<string>().Where(v => v.Length > 0)]);
         try
         {
             app = WebHost.Build(options, db);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Relay.Db;
 using Relay.Web.Markup;
 using Relay.Web.Pages;
@@ -19,13 +20,17 @@ public static class LoginEndpoints
     {
         app.MapGet("/login", (HttpContext context) => LoginForm(context, error: null, StatusCodes.Status200OK)).AllowAnonymous();
 
-        app.MapPost("/login", async (HttpContext context, WebOptions options, LoginThrottle throttle, SessionRegistry sessions) =>
+        app.MapPost("/login", async (HttpContext context, WebOptions options, LoginThrottle throttle, AccountThrottle account, SessionRegistry sessions,
+            TimeProvider clock, ILoggerFactory loggers) =>
         {
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             if (throttle.LockedFor(client) is { } wait)
                 return LoginForm(context, $"Too many failed logins from this address. Try again in {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s.",
                     StatusCodes.Status429TooManyRequests);
+
+            if (account.LockedFor() is { } accountWait)
+                return LoginForm(context, AccountLocked(clock, accountWait), StatusCodes.Status429TooManyRequests);
 
             var user = form["user"].ToString();
             var password = form["password"].ToString();
@@ -35,9 +40,17 @@ public static class LoginEndpoints
             if (!userMatches || !passwordMatches)
             {
                 throttle.Failed(client);
+                // Only guesses at the real account spend its budget: a wrong user name cannot lock the admin out.
+                if (userMatches && account.Failed() is { } lockout)
+                {
+                    loggers.CreateLogger("Relay.Web").LogWarning("web: admin login locked for {Seconds} s after repeated failed logins (last from {Client})",
+                        Math.Ceiling(lockout.TotalSeconds), client);
+                    return LoginForm(context, AccountLocked(clock, lockout), StatusCodes.Status429TooManyRequests);
+                }
                 return LoginForm(context, "Wrong user name or password.", StatusCodes.Status401Unauthorized);
             }
             throttle.Succeeded(client);
+            account.Succeeded();
             // Session renewal: the browser's previous session (if any) ends here and the sign-in carries a fresh
             // random session id, so a planted or stolen earlier id is worthless.
             sessions.End(context.User);
@@ -45,7 +58,7 @@ public static class LoginEndpoints
                 CookieAuthenticationDefaults.AuthenticationScheme);
             await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
                 new AuthenticationProperties { IsPersistent = false });
-            return Results.Redirect(LocalReturnUrl(form["returnUrl"].ToString()), permanent: false, preserveMethod: false);
+            return Results.Redirect(AsciiLocation(LocalReturnUrl(form["returnUrl"].ToString())), permanent: false, preserveMethod: false);
         }).AllowAnonymous();
 
         app.MapPost("/logout", async (HttpContext context, SessionRegistry sessions) =>
@@ -62,6 +75,29 @@ public static class LoginEndpoints
         returnUrl is { Length: > 0 } url && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Contains('\\')
             && !url.Any(char.IsControl)
             ? url : "/";
+
+    private static string AccountLocked(TimeProvider clock, TimeSpan wait) =>
+        "Too many failed logins for this account: it is locked until "
+        + (clock.GetUtcNow() + wait).UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)
+        + $" UTC (in {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s), even for the right password. Each further failure doubles the wait.";
+
+    /// <summary>
+    /// Location headers are ASCII: anything else in a local path (here only after the checks above) is percent-encoded
+    /// as UTF-8, so a ReturnUrl such as /%E2%80%8B leads back to the same path instead of a 500.
+    /// </summary>
+    public static string AsciiLocation(string path)
+    {
+        if (path.All(c => c is > ' ' and < '\x7f')) return path;
+        var result = new StringBuilder();
+        foreach (var rune in path.EnumerateRunes())
+        {
+            if (rune.Value is > ' ' and < 0x7f) result.Append((char)rune.Value);
+            else
+                foreach (var b in Encoding.UTF8.GetBytes(rune.ToString()))
+                    result.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+        }
+        return result.ToString();
+    }
 
     private static IResult LoginForm(HttpContext context, string? error, int statusCode)
     {

@@ -1,7 +1,7 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using Relay.Policy;
 using Relay.Policy.Planning;
+using Relay.Policy.Networks;
 
 namespace Relay.Web.Pages;
 
@@ -19,6 +19,9 @@ public sealed record DestinationPolicyInput(string Destination, string Level, IR
 public static partial class PolicyForm
 {
     public const int MaxNoteLength = 500;
+    /// <summary>Far more than any real pin set or name list; a form with more is a mistake or an attack on the table.</summary>
+    public const int MaxFingerprints = 20;
+    public const int MaxMatchNames = 50;
 
     public static (DestinationPolicyInput Input, IReadOnlyList<FieldError> Errors) ParseDestination(
         string? destination, string? level, string? fingerprints, string? matchNames, string? note)
@@ -44,7 +47,9 @@ public static partial class PolicyForm
 
         var prints = Split(fingerprints).Select(f => f.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant()).ToList();
         var badPrint = prints.FirstOrDefault(f => !Sha256Hex().IsMatch(f));
-        if (badPrint is not null)
+        if (prints.Count > MaxFingerprints)
+            errors.Add(new("fingerprints", $"are {prints.Count}; at most {MaxFingerprints} are accepted"));
+        else if (badPrint is not null)
             errors.Add(new("fingerprints", $"'{badPrint}' is not a SHA-256 digest (64 hex digits)"));
         else if (lvl == "fingerprint" && prints.Count == 0)
             errors.Add(new("fingerprints", "level fingerprint needs at least one SHA-256 digest"));
@@ -53,7 +58,9 @@ public static partial class PolicyForm
 
         var names = Split(matchNames).Select(n => n.ToLowerInvariant()).ToList();
         var badName = names.FirstOrDefault(n => !IsDomain(n.StartsWith('.') ? n[1..] : n));
-        if (badName is not null)
+        if (names.Count > MaxMatchNames)
+            errors.Add(new("match names", $"are {names.Count}; at most {MaxMatchNames} are accepted"));
+        else if (badName is not null)
             errors.Add(new("match names", $"'{badName}' is not a host or domain name"));
 
         var trimmedNote = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
@@ -66,14 +73,8 @@ public static partial class PolicyForm
     {
         var errors = new List<FieldError>();
         var text = (prefix ?? "").Trim();
-        if (!text.Contains('/') && IPAddress.TryParse(text, out var single))
-            text = $"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}";
-        var slash = text.IndexOf('/');
-        if (!IPNetwork.TryParse(text, out var network) || !IPAddress.TryParse(text[..Math.Max(0, slash)], out var given))
-            errors.Add(new("prefix", "must be an address prefix such as 192.0.2.0/24 or 2001:db8::/32"));
-        else if (!network.BaseAddress.Equals(given))
-            // Some parsers silently mask host bits; an operator who typed them probably meant something else.
-            errors.Add(new("prefix", $"has bits set after the prefix length (did you mean {network}?)"));
+        if (AddressPrefix.TryParse(text, out var network) is { } problem)
+            errors.Add(new("prefix", problem));
         else
             text = network.ToString();
         var cls = (@class ?? "").Trim().ToLowerInvariant();

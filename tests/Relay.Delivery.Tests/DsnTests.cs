@@ -20,7 +20,7 @@ public class DsnTests
         Assert.Contains("Subject: original", text);
         Assert.DoesNotContain("secret body", text);
         Assert.Contains("Original-Envelope-Id: env-42", text);
-        Assert.Contains("Original-Recipient: rfc822;Bob@Dest.test", text);
+        Assert.Contains("Original-Recipient: rfc822; Bob@Dest.test", text);
         Assert.Contains("Remote-MTA: dns; mx.dest.test", text);
     }
 
