@@ -53,7 +53,7 @@ internal static class CheckCommand
     {
         if (!StsPlanStep.Applies(plan)) return plan;
         var options = Configuration.DeliveryOptionsReader.Read(config);
-        await using var db = config.Database is null ? null : await DatabaseConnector.OpenAsync(config.Database, cancellationToken);
+        await using var db = config.Database is null ? null : await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
         return await StsPlanStep.ApplyAsync(plan, StsServices.Create(resolver, db, options), cancellationToken);
     }
 

@@ -36,7 +36,7 @@ public static class IpsecCommand
         list.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var rows = await db.Policies.ListIpsecAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
                 await output.WriteLineAsync(Json(w =>
@@ -66,7 +66,7 @@ public static class IpsecCommand
             var text = parseResult.GetValue(cls);
             if (!NetworkWire.TryParseClass(text, out var value))
                 throw new UsageException($"ipsec class set: unknown class '{text}'; expected one of {string.Join(", ", NetworkWire.ClassNames)}");
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             await db.Policies.SetIpsecAsync(network.ToString(), value.ToWire(), cancellationToken).ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json)) await output.WriteLineAsync(Json(w => Row(w, network.ToString(), value.ToWire(), null))).ConfigureAwait(false);
@@ -84,7 +84,7 @@ public static class IpsecCommand
         delete.SetAction(async (parseResult, cancellationToken) =>
         {
             var network = ParsePrefix("ipsec class delete", parseResult.GetValue(prefix));
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var deleted = await db.Policies.DeleteIpsecAsync(network.ToString(), cancellationToken).ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
@@ -111,7 +111,7 @@ public static class IpsecCommand
             var text = parseResult.GetValue(address);
             if (!IPAddress.TryParse(text?.Trim(), out var peer) || text!.Contains('/'))
                 throw new UsageException($"ipsec status: '{text}' is not an IP address");
-            await using var db = await DatabaseConnector.OpenAsync(connectionString(), cancellationToken).ConfigureAwait(false);
+            await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var sidecar = new IpsecSidecar(options(), async ct => IpsecClassTable.FromRows(
                 (await db.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), NullLogger.Instance);
             var (cls, state, facts) = await sidecar.StatusAsync(peer, cancellationToken).ConfigureAwait(false);

@@ -11,6 +11,8 @@ public class DatabaseCommandTests
     [InlineData("policy", "list")]
     [InlineData("policy", "set", "example.com", "dane")]
     [InlineData("peers", "forget", "mx.example.com")]
+    [InlineData("ipsec", "class", "list")]
+    [InlineData("ipsec", "class", "set", "192.0.2.0/24", "private")]
     public async Task Commands_on_an_unmigrated_database_say_run_relay_migrate_in_one_line(params string[] command)
     {
         var cluster = await PostgresCluster.SharedAsync();
