@@ -67,7 +67,8 @@ public sealed class DeliveryRole
                 catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
                 {
                     slots.Release();
-                    logger.LogWarning(e, "delivery: claim failed; retrying");
+                    // An outage repeats this every second: one line with the cause, not a stack trace each time.
+                    logger.LogWarning("delivery: claim failed ({Error}); retrying in 1 s", e.Message);
                     await SleepAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -150,7 +151,7 @@ public sealed class DeliveryRole
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
         {
-            logger.LogWarning(e, "delivery: next-due query failed");
+            logger.LogWarning("delivery: next-due query failed ({Error}); retrying in 1 s", e.Message);
             await SleepAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
     }

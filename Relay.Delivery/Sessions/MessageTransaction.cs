@@ -94,7 +94,8 @@ public static class MessageTransaction
         {
             // Lost mid-transaction: the recipients without a final reply have none. After the dot this is the RFC 1047
             // window: the peer may have the message, and it will be sent again.
-            var lost = report with { Stage = e.Stage, Error = e.Message };
+            // With PIPELINING the MAIL reply may have been read before a RCPT reply broke the session.
+            var lost = report with { Stage = e.Stage, Error = e.Message, MailAccepted = report.MailAccepted || client.MailReply is { IsPositive: true } };
             return new TransactionResult(lost with
             {
                 Recipients = recipients.Select((r, i) => replies[i] ?? new RecipientReply(r.Address, null)).ToArray(),

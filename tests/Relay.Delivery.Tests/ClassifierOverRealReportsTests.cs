@@ -139,6 +139,12 @@ public sealed class ClassifierOverRealReportsTests(ITestOutputHelper output)
         Assert.Contains(outcomes, o => o.ResultType == TlsRptResult.ValidationFailure);
         Assert.Contains(outcomes, o => o.ResultType == TlsRptResult.CertificateNotTrusted);
         Assert.True(checkedCases >= 500, $"{checkedCases} cases");
+        // A pipelined RCPT reply that breaks the session comes after MAIL was accepted: a transaction began, so the
+        // attempt has a transport, and the recipient without a readable reply is deferred.
+        var unreadable = reports.Where(r => r.Behaviour == "RCPT unknown class" && r.Plan.Mode == PeerMode.Opportunistic)
+            .Select(r => OutcomeClassifier.Classify(r.Plan, r.Report)).Single();
+        Assert.NotNull(unreadable.Transport);
+        Assert.Equal(RecipientFate.Deferred, unreadable.Recipients[0].Fate);
     }
 
     private static QueuedMessage Message() => new(1, "0000000000000001", "alice@origin.test", Encoding.ASCII.GetBytes("Subject: real\r\n\r\nreport\r\n"),

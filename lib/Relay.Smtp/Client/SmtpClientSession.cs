@@ -33,6 +33,10 @@ public sealed class SmtpClientSession : IAsyncDisposable
     public SmtpCapabilities Capabilities { get; private set; } = SmtpCapabilities.None;
     public TlsSessionInfo? Tls { get; private set; }
 
+    /// <summary>The reply to the MAIL command of the last <see cref="EnvelopeAsync"/>, as soon as it was read: when a
+    /// later RCPT reply breaks the session, the caller still knows whether a mail transaction had begun.</summary>
+    public ServerReply? MailReply { get; private set; }
+
     public static async Task<SmtpClientSession> ConnectAsync(IPEndPoint endpoint, SmtpClientTimeouts timeouts, CancellationToken cancellationToken)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -144,19 +148,20 @@ public sealed class SmtpClientSession : IAsyncDisposable
     public async Task<(ServerReply Mail, IReadOnlyList<ServerReply> Recipients)> EnvelopeAsync(
         string mailCommand, IReadOnlyList<string> rcptCommands, CancellationToken cancellationToken)
     {
+        MailReply = null;
         if (Capabilities.Pipelining)
         {
             var batch = new StringBuilder();
             batch.Append(CheckLine(mailCommand)).Append("\r\n");
             foreach (var rcpt in rcptCommands) batch.Append(CheckLine(rcpt)).Append("\r\n");
             await WriteAsync(ClientStage.Mail, Encoding.UTF8.GetBytes(batch.ToString()), timeouts.Command, cancellationToken).ConfigureAwait(false);
-            var mail = await ReadReplyAsync(ClientStage.Mail, timeouts.Command, cancellationToken).ConfigureAwait(false);
+            var mail = MailReply = await ReadReplyAsync(ClientStage.Mail, timeouts.Command, cancellationToken).ConfigureAwait(false);
             var replies = new List<ServerReply>(rcptCommands.Count);
             foreach (var _ in rcptCommands)
                 replies.Add(await ReadReplyAsync(ClientStage.Rcpt, timeouts.Command, cancellationToken).ConfigureAwait(false));
             return (mail, replies);
         }
-        var mailReply = await CommandAsync(ClientStage.Mail, mailCommand, timeouts.Command, cancellationToken).ConfigureAwait(false);
+        var mailReply = MailReply = await CommandAsync(ClientStage.Mail, mailCommand, timeouts.Command, cancellationToken).ConfigureAwait(false);
         if (!mailReply.IsPositive) return (mailReply, []);
         var results = new List<ServerReply>(rcptCommands.Count);
         foreach (var rcpt in rcptCommands)
