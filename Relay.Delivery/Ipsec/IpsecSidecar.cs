@@ -147,6 +147,17 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
         }
     }
 
+    /// <summary>
+    /// Does pluto answer on its control socket? One traffic-status request with the short status deadline: null when it
+    /// answered, else why not, in the words an attempt records as <c>sidecar-unreachable</c>. For /readyz's detail.
+    /// </summary>
+    public static async Task<string?> ProbeAsync(IpsecOptions options, CancellationToken cancellationToken)
+    {
+        var traffic = await new WhackRunner(options.Command, options.ControlSocket).RunAsync(["--trafficstatus"], StatusTimeout, cancellationToken)
+            .ConfigureAwait(false);
+        return Unreachable(traffic);
+    }
+
     private static string? Unreachable(WhackResult result) =>
         result.StartFailure ?? (result.TimedOut && result.Output.Length == 0 ? "pluto did not answer a status request"
             : WhackOutput.ParseInitiation(result.Output) is { Unreachable: true } u ? u.LastLine : null);

@@ -83,6 +83,7 @@ public sealed class OperationsListener : IAsyncDisposable
         {
             status = ready ? "ready" : "not-ready",
             database,
+            checks = health.Passed,
             warnings = health.Warnings,
         });
         return Results.Text(body + "\n", "application/json", statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);

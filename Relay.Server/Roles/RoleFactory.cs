@@ -31,7 +31,7 @@ internal static class RoleFactory
     public static IRole Create(string name, RelayConfig config, RelayDatabase db, ILoggerFactory loggers, ServerHealth health) => name switch
     {
         "smtp" => new SmtpRoleAdapter(config, db, loggers, health),
-        "delivery" => new DeliveryRoleAdapter(config, db, loggers),
+        "delivery" => new DeliveryRoleAdapter(config, db, loggers, health),
         "web" => new WebRoleAdapter(config, db, loggers),
         _ => throw new ConfigException("--roles", name, $"unknown role; expected {string.Join(", ", Known)}"),
     };

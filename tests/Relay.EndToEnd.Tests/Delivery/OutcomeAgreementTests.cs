@@ -68,6 +68,7 @@ public sealed partial class OutcomeAgreementTests(DeliveryWorldFixture world, IT
             Assert.Equal(row.Transport, shown[i].Text("transport"));
             Assert.Equal((row.How, row.Reason, row.Stage), (shown[i].Text("how"), shown[i].Text("reason"), shown[i].Text("stage")));
             Assert.Equal(row.ResultType, shown[i].Text("resultType"));
+            Assert.Equal((row.Network, row.NetworkReason), (shown[i].Text("network"), shown[i].Text("networkReason")));
             Assert.Equal(row.Transport, apiAttempts[i].Text("transport"));
             Assert.Equal((row.How, row.Reason, row.ResultType), (apiAttempts[i].Text("how"), apiAttempts[i].Text("reason"), apiAttempts[i].Text("resultType")));
             Assert.Equal(row.Transport ?? "nothing sent", badges[i]);
@@ -78,7 +79,7 @@ public sealed partial class OutcomeAgreementTests(DeliveryWorldFixture world, IT
                 && (row.Transport is null
                     ? line.Contains($"nothing sent ({row.Reason})", StringComparison.Ordinal)
                     : line.Contains($"{row.Transport} how {row.How} reason {row.Reason ?? "-"}", StringComparison.Ordinal))
-                && line.Contains($"result {row.ResultType ?? "none"}", StringComparison.Ordinal));
+                && line.Contains($"; network {row.Network} ({row.NetworkReason ?? "-"}); result {row.ResultType ?? "none"}", StringComparison.Ordinal));
 
         var settling = rows[0];
         Assert.Equal(scenario.Transport, settling.Transport);
