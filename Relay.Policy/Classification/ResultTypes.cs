@@ -12,6 +12,29 @@ internal static class ResultTypes
 {
     public static TlsRptResult? Of(PeerPlan peer, AttemptReport report, TransportSecurity transport)
     {
+        var actual = Actual(peer, report, transport);
+        return peer is { Sts: StsMode.Testing, StsTesting: { } testing } ? UnderStsTesting(peer, testing, report, actual) : actual;
+    }
+
+    /// <summary>
+    /// RFC 8461 §5 `testing`: the session went as the underlying plan allowed, but its result type is the failure an
+    /// enforced policy would have had (the transport and fates stay those of the real session). First the policy itself
+    /// (its fetch failed: that failure's sts-* type), then an MX the patterns do not list (enforcement would not have
+    /// used it: no RFC 8460 type names this, so the general `validation-failure`), then what this session really hit,
+    /// then what enforcement requires of TLS: version 1.2 or later and PKIX for the MX host name, which the
+    /// authenticator checks under every opportunistic plan (its reference identifier is that name).
+    /// </summary>
+    private static TlsRptResult? UnderStsTesting(PeerPlan peer, MtaSts.StsTestingFacts testing, AttemptReport report, TlsRptResult? actual)
+    {
+        if (testing.FetchFailure is { } failed) return failed.ResultType;
+        if (!testing.MxMatches) return TlsRptResult.ValidationFailure;
+        if (actual is not null || report.Tls is not { Established: true } tls) return actual;
+        if (tls.Version is "TLSv1" or "TLSv1.1" or "Ssl3" or "Ssl2") return TlsRptResult.ValidationFailure;
+        return tls.Authentication is { Authenticated: true, Method: AuthenticationMethod.Pkix } ? null : Certificate(peer, tls.Authentication);
+    }
+
+    private static TlsRptResult? Actual(PeerPlan peer, AttemptReport report, TransportSecurity transport)
+    {
         if (peer.Mode is PeerMode.Cleartext or PeerMode.Skip) return null;
         if (report.Tls is { } tls)
         {

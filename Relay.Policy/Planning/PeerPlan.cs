@@ -54,6 +54,10 @@ public sealed record PeerPlan(
     /// </summary>
     public StsMode? Sts { get; init; }
 
+    /// <summary>Under <see cref="StsMode.Testing"/>: what the policy says about this peer, so the classifier can record the
+    /// failure enforcement would have caused; null otherwise.</summary>
+    public MtaSts.StsTestingFacts? StsTesting { get; init; }
+
     public bool RequiresTls => Mode is PeerMode.Encrypt or PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
 
     /// <summary>STARTTLS is tried at all (every mode but `none`'s cleartext and Skip).</summary>
@@ -81,7 +85,7 @@ public sealed record PeerPlan(
     public bool Equals(PeerPlan? other) => other is not null
         && Host == other.Host && Preference == other.Preference && Level == other.Level && Mode == other.Mode && Mx == other.Mx
         && AddressStatus == other.AddressStatus && TlsaStatus == other.TlsaStatus && TlsaBaseDomain == other.TlsaBaseDomain && Sni == other.Sni
-        && CleartextFallbackAllowed == other.CleartextFallbackAllowed && Why == other.Why && Sts == other.Sts
+        && CleartextFallbackAllowed == other.CleartextFallbackAllowed && Why == other.Why && Sts == other.Sts && Equals(StsTesting, other.StsTesting)
         && Addresses.ToHashSet().SetEquals(other.Addresses)
         && Tlsa.SequenceEqual(other.Tlsa) && UsableTlsa.SequenceEqual(other.UsableTlsa)
         && ReferenceIdentifiers.SequenceEqual(other.ReferenceIdentifiers) && Fingerprints.SequenceEqual(other.Fingerprints);

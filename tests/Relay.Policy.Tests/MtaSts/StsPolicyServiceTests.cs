@@ -22,9 +22,16 @@ public sealed class StsPolicyServiceTests(StsWorldFixture world) : IClassFixture
 
     private readonly MemoryCache cache = new();
 
-    private StsPolicyService Service(TimeProvider? time = null) => new(new StsDiscoveryLookup(world.Resolver),
-        new StsPolicyFetcher(world.Resolver, new StsFetchOptions(world.Port, world.TrustAnchors) { Timeout = TimeSpan.FromSeconds(10) }),
+    private StsPolicyService Service(TimeProvider? time = null, TimeSpan? fetchTimeout = null) => new(new StsDiscoveryLookup(world.Resolver),
+        new StsPolicyFetcher(world.Resolver, new StsFetchOptions(world.Port, world.TrustAnchors) { Timeout = fetchTimeout ?? TimeSpan.FromSeconds(10) }),
         cache, time ?? TimeProvider.System);
+
+    /// <summary>A clock the test moves by hand, for the in-memory failure hold.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 
     private static CancellationToken Deadline => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 
@@ -121,5 +128,46 @@ public sealed class StsPolicyServiceTests(StsWorldFixture world) : IClassFixture
 
         Assert.Equal(StsMode.None, input.Policy?.Mode);
         Assert.Equal(StsMode.None, cache.Rows[domain].Policy.Mode);
+    }
+
+    [Fact]
+    public async Task A_failed_fetch_is_remembered_for_its_domain_and_id_until_the_hold_runs_out()
+    {
+        var domain = StsWorldFixture.Domain("notfound");
+        cache.Rows[domain] = new CachedStsPolicy(domain, "previous", Old, DateTimeOffset.UtcNow.AddDays(-1));
+        var clock = new ManualClock();
+        var service = Service(clock);
+        var before = world.Requests("notfound");
+
+        var first = await service.LookupAsync(domain, Deadline);
+        clock.Now += service.FailureHold - TimeSpan.FromSeconds(1);
+        var held = await service.LookupAsync(domain, Deadline);
+
+        Assert.Equal(before + 1, world.Requests("notfound"));
+        Assert.Equal(first.FetchFailure, held.FetchFailure);
+        Assert.Equal(TlsRptResult.StsPolicyFetchError, held.FetchFailure?.ResultType);
+        Assert.Equal(Old, held.Policy); // the unexpired cached policy stays in force meanwhile
+        Assert.Contains("failure remembered until", held.Source);
+
+        clock.Now += TimeSpan.FromSeconds(2);
+        var after = await service.LookupAsync(domain, Deadline);
+        Assert.Equal(before + 2, world.Requests("notfound"));
+        Assert.DoesNotContain("remembered", after.Source);
+    }
+
+    [Fact]
+    public async Task A_policy_server_that_times_out_costs_one_fetch_not_one_per_planning()
+    {
+        var domain = StsWorldFixture.Domain("slow");
+        var service = Service(fetchTimeout: TimeSpan.FromSeconds(1));
+        var before = world.Requests("slow");
+
+        var first = await service.LookupAsync(domain, Deadline);
+        var second = await service.LookupAsync(domain, Deadline);
+
+        Assert.Contains("did not answer within", first.Source);
+        Assert.Null(second.Policy);
+        Assert.Equal(TlsRptResult.StsPolicyFetchError, second.FetchFailure?.ResultType);
+        Assert.Equal(before + 1, world.Requests("slow"));
     }
 }
