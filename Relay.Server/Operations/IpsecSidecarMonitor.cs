@@ -14,27 +14,10 @@ public sealed class IpsecSidecarMonitor(IpsecOptions options, ServerHealth healt
     public const string HealthCheck = "ipsec";
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
-    private readonly CancellationTokenSource stop = new();
-    private Task? running;
     private bool? lastReachable;
+    private PeriodicCheck? loop;
 
-    public void Start() => running = Task.Run(() => RunAsync(stop.Token));
-
-    private async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            await CheckOnceAsync(cancellationToken).ConfigureAwait(false);
-        }
-        while (await WaitAsync(timer, cancellationToken).ConfigureAwait(false));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try { return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false); }
-        catch (OperationCanceledException) { return false; }
-    }
+    public void Start() => (loop = new PeriodicCheck(Interval, CheckOnceAsync)).Start();
 
     internal async Task CheckOnceAsync(CancellationToken cancellationToken)
     {
@@ -61,11 +44,5 @@ public sealed class IpsecSidecarMonitor(IpsecOptions options, ServerHealth healt
         lastReachable = reachable;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync().ConfigureAwait(false);
-        if (running is not null)
-            try { await running.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => loop?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -27,28 +27,15 @@ public sealed class OwnTlsaMonitor : IAsyncDisposable
     private readonly RelayConfig config;
     private readonly ServerHealth health;
     private readonly ILogger logger;
-    private readonly CancellationTokenSource stop = new();
-    private Task? running;
+    private readonly PeriodicCheck loop;
 
-    public OwnTlsaMonitor(RelayConfig config, ServerHealth health, ILogger logger) => (this.config, this.health, this.logger) = (config, health, logger);
-
-    public void Start() => running = Task.Run(() => RunAsync(stop.Token));
-
-    private async Task RunAsync(CancellationToken cancellationToken)
+    public OwnTlsaMonitor(RelayConfig config, ServerHealth health, ILogger logger)
     {
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            await CheckOnceAsync(cancellationToken).ConfigureAwait(false);
-        }
-        while (await WaitAsync(timer, cancellationToken).ConfigureAwait(false));
+        (this.config, this.health, this.logger) = (config, health, logger);
+        loop = new PeriodicCheck(Interval, CheckOnceAsync);
     }
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try { return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false); }
-        catch (OperationCanceledException) { return false; }
-    }
+    public void Start() => loop.Start();
 
     internal async Task CheckOnceAsync(CancellationToken cancellationToken)
     {
@@ -87,11 +74,5 @@ public sealed class OwnTlsaMonitor : IAsyncDisposable
             yield return new Measurement<int>(verdict == result.Verdict ? 1 : 0, new TagList { { "verdict", OwnTlsaCheck.ToWire(verdict) } });
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync().ConfigureAwait(false);
-        if (running is not null)
-            try { await running.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => loop.DisposeAsync();
 }

@@ -28,7 +28,7 @@ public static class Badges
 
     /// <summary>The row class that marks cleartext (or an unknown word, which claims nothing) for the eye.</summary>
     public static string CleartextRowClass(string? word) =>
-        word is not null && (!TransportSecurityWire.TryParse(word, out var t) || t == TransportSecurity.Cleartext) ? "row-cleartext" : "";
+        word is not null && (!TransportSecurityWire.TryParse(word, out var t) || t == TransportSecurity.Cleartext) ? $"row-{TransportSecurity.Cleartext.ToWire()}" : "";
 
     public static SafeHtml Network(string? word) => word switch
     {
