@@ -29,15 +29,16 @@ public sealed class DeliveryRole
         this.options = options;
         this.database = database;
         this.logger = logger;
-        hops = new HopDelivery(database, new HopPlanner(dns ?? CreateResolver(options), database, options), options, logger,
-            network ?? CreateNetworkLayer(options, database, logger));
+        var resolver = dns ?? CreateResolver(options);
+        hops = new HopDelivery(database, new HopPlanner(resolver, database, options), options, logger,
+            network ?? CreateNetworkLayer(options, database, logger, resolver));
     }
 
-    /// <summary>The sidecar client over the database's classes, or nothing when IPsec is not enabled.</summary>
-    public static INetworkLayer CreateNetworkLayer(DeliveryOptions options, RelayDatabase database, ILogger logger) =>
+    /// <summary>The sidecar client over the database's classes (IPSECKEY through <paramref name="dns"/>), or nothing when IPsec is not enabled.</summary>
+    public static INetworkLayer CreateNetworkLayer(DeliveryOptions options, RelayDatabase database, ILogger logger, IDnsResolver? dns = null) =>
         options.Ipsec.Enabled
             ? new IpsecSidecar(options.Ipsec, async ct => IpsecClassTable.FromRows(
-                (await database.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), logger)
+                (await database.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), logger, dns: dns)
             : DisabledNetworkLayer.Instance;
 
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -69,7 +69,9 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
             foreach (var p in pending)
             {
                 var outcome = HopOutcomes.ForPlanFailure(failure, p.Addresses);
-                var row = AttemptRows.ForHop(hop, started, ClientStage.Dns, $"{failure.Status} {failure.Reason}", outcome);
+                // No peer, so no class was looked up; with IPsec off that is itself the network layer's standing decision.
+                var row = AttemptRows.ForHop(hop, started, ClientStage.Dns, $"{failure.Status} {failure.Reason}", outcome,
+                    networkLayer is DisabledNetworkLayer ? NetworkFacts.Disabled : null);
                 await FinishAsync(keeper, p, row, outcome, remoteMta: null, cancellationToken).ConfigureAwait(false);
             }
             return;
@@ -107,7 +109,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                 var started = DateTimeOffset.UtcNow;
                 // Asked for reused sessions too (cached, so cheap): a class changed to block or private since the session
                 // was parked must stop it from carrying more mail.
-                var facts = await networkLayer.PrepareAsync(target.Address, target.Port, sessionToken).ConfigureAwait(false);
+                var facts = await networkLayer.PrepareAsync(target.Name, target.Address, target.Port, sessionToken).ConfigureAwait(false);
                 session = slot.Reused;
                 if (session is not null && (!OutcomeClassifier.NetworkAllows(facts).Allowed || !await StillUsableAsync(session, sessionToken).ConfigureAwait(false)))
                 {
@@ -185,7 +187,8 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
             var outcome = bounceRequireTls
                 ? HopOutcomes.RequireTlsUnavailable(summary, p.Addresses)
                 : HopOutcomes.AllPeersFailed(summary, failures.Count > 0, lastFailure?.ErrorReply, p.Addresses);
-            var row = AttemptRows.ForHop(hop, lastStarted, lastFailure?.Stage ?? ClientStage.Connect, outcome.Recipients[0].Reason, outcome);
+            var row = AttemptRows.ForHop(hop, lastStarted, lastFailure?.Stage ?? ClientStage.Connect, outcome.Recipients[0].Reason, outcome,
+                lastFailure?.Network);
             await FinishAsync(keeper, p, row, outcome, lastPeer, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -10,7 +10,8 @@ namespace Relay.Delivery.Ipsec;
 /// </summary>
 public interface INetworkLayer
 {
-    Task<NetworkFacts> PrepareAsync(IPAddress peer, int port, CancellationToken cancellationToken);
+    /// <param name="peerName">The peer's host name (the MX name; its IPSECKEY may authenticate the peer), or null.</param>
+    Task<NetworkFacts> PrepareAsync(string? peerName, IPAddress peer, int port, CancellationToken cancellationToken);
 }
 
 /// <summary>Relay:Ipsec:Enabled is false: nothing waits, every attempt records <c>none</c> with <c>ipsec-disabled</c>.</summary>
@@ -18,5 +19,6 @@ public sealed class DisabledNetworkLayer : INetworkLayer
 {
     public static DisabledNetworkLayer Instance { get; } = new();
 
-    public Task<NetworkFacts> PrepareAsync(IPAddress peer, int port, CancellationToken cancellationToken) => Task.FromResult(NetworkFacts.Disabled);
+    public Task<NetworkFacts> PrepareAsync(string? peerName, IPAddress peer, int port, CancellationToken cancellationToken) =>
+        Task.FromResult(NetworkFacts.Disabled);
 }

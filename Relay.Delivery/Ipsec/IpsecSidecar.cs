@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Relay.Dns;
 using Relay.Policy;
 using Relay.Policy.Classification;
 
@@ -17,12 +18,14 @@ namespace Relay.Delivery.Ipsec;
 /// when it changed, written as policy groups and pluto told to reread them, so a UI edit takes effect without a restart.
 /// </summary>
 /// <param name="localAddress">Our address towards a peer (pluto's --oppohere); by default the kernel's source address for that route.</param>
+/// <param name="dns">Where IPSECKEY is looked up (<see cref="IpseckeyLookup"/>); null: no peer is ever authenticated, every SA is anonymous.</param>
 public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, Task<IpsecClassTable>> loadClasses, ILogger logger,
-    TimeProvider? clock = null, Func<IPAddress, IPAddress>? localAddress = null) : INetworkLayer
+    TimeProvider? clock = null, Func<IPAddress, IPAddress>? localAddress = null, IDnsResolver? dns = null) : INetworkLayer
 {
     private readonly TimeProvider time = clock ?? TimeProvider.System;
     private readonly WhackRunner whack = new(options.Command, options.ControlSocket);
-    private readonly ConcurrentDictionary<IPAddress, (NetworkFacts Facts, DateTimeOffset Until)> decisions = new();
+    private readonly PlutoKeys keys = new(new WhackRunner(options.Command, options.ControlSocket));
+    private readonly ConcurrentDictionary<(IPAddress, string?), (NetworkFacts Facts, DateTimeOffset Until)> decisions = new();
     private readonly SemaphoreSlim tableGate = new(1, 1);
     private (IpsecClassTable Table, DateTimeOffset Read)? table;
     private string? writtenGroups;
@@ -30,7 +33,7 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
     /// <summary>How long one status read may take; pluto answers those at once unless it is gone.</summary>
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(2);
 
-    public async Task<NetworkFacts> PrepareAsync(IPAddress peer, int port, CancellationToken cancellationToken)
+    public async Task<NetworkFacts> PrepareAsync(string? peerName, IPAddress peer, int port, CancellationToken cancellationToken)
     {
         if (!options.Enabled) return NetworkFacts.Disabled;
         var classes = await ClassesAsync(cancellationToken).ConfigureAwait(false);
@@ -38,24 +41,38 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
         if (cls == IpsecClass.Clear) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.ClassClear);
         if (cls == IpsecClass.Block) return new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock);
         var now = time.GetUtcNow();
-        if (decisions.TryGetValue(peer, out var cached) && cached.Until > now && cached.Facts.Class == cls) return cached.Facts;
+        var name = peerName is null ? null : peerName.ToLowerInvariant();
+        if (decisions.TryGetValue((peer, name), out var cached) && cached.Until > now && cached.Facts.Class == cls) return cached.Facts;
         var local = (localAddress ?? LocalAddressFor)(peer);
-        var facts = await EnsureAsync(cls, local, peer, port, cancellationToken).ConfigureAwait(false);
-        decisions[peer] = (facts, time.GetUtcNow() + (facts.HasIpsec ? options.SuccessLifetime : options.FailureLifetime));
+        var facts = await EnsureAsync(cls, local, peer, port, cancellationToken, peerName).ConfigureAwait(false);
+        var lifetime = facts.HasIpsec ? options.SuccessLifetime : options.FailureLifetime;
+        // A decision resting on an IPSECKEY answer is not believed longer than that answer's TTL.
+        if (facts.PeerKey is { } key && TimeSpan.FromSeconds(key.Ttl) < lifetime) lifetime = TimeSpan.FromSeconds(key.Ttl);
+        decisions[(peer, name)] = (facts, time.GetUtcNow() + lifetime);
         return facts;
     }
 
-    /// <summary>Ensure(local, peer, tcp/port, deadline): the ESP SA is there, or why not. Never longer than Relay:Ipsec:Timeout.</summary>
-    public async Task<NetworkFacts> EnsureAsync(IpsecClass cls, IPAddress local, IPAddress peer, int port, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ensure(local, peer, tcp/port, deadline): the ESP SA is there, or why not. Never longer than Relay:Ipsec:Timeout. First
+    /// the peer's keys from DNSSEC-secure IPSECKEY answers go into pluto, so the IKE exchange can authenticate it.
+    /// </summary>
+    /// <param name="peerName">The MX host name (its IPSECKEY is looked up beside the reverse name's); null for an address.</param>
+    public async Task<NetworkFacts> EnsureAsync(IpsecClass cls, IPAddress local, IPAddress peer, int port, CancellationToken cancellationToken,
+        string? peerName = null)
     {
         var started = time.GetTimestamp();
         TimeSpan Left() => options.Timeout - time.GetElapsedTime(started);
 
+        var (peerKeys, keyNotes) = await LoadPeerKeysAsync(peerName, peer, Left(), cancellationToken).ConfigureAwait(false);
         var traffic = await whack.RunAsync(["--trafficstatus"], Min(StatusTimeout, options.Timeout), cancellationToken).ConfigureAwait(false);
         if (Unreachable(traffic) is { } down) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, down);
         var sas = WhackOutput.ParseTraffic(traffic.Output);
         if (sas.Any(s => peer.Equals(s.Peer)))
-            return EnsureDecision.Decide(cls, peer, new EnsureEvidence(null, false, sas, [], []));
+        {
+            var current = await whack.RunAsync(["--status"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+            return EnsureDecision.Decide(cls, peer, new EnsureEvidence(null, false, sas, [], WhackOutput.ParseStates(current.Output),
+                peerKeys, WhackOutput.ParseTheirAuth(current.Output), keyNotes));
+        }
 
         var trigger = await whack.RunAsync(["--oppohere", local.ToString(), "--oppothere", peer.ToString(), "--oppoproto", "6",
             "--oppodport", port.ToString(CultureInfo.InvariantCulture)], Max(Left(), TimeSpan.FromMilliseconds(100)), cancellationToken).ConfigureAwait(false);
@@ -70,9 +87,33 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
         var status = await whack.RunAsync(["--status"], StatusTimeout, cancellationToken).ConfigureAwait(false);
         if (Unreachable(after) is { } gone) return new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, gone);
         var facts = EnsureDecision.Decide(cls, peer, new EnsureEvidence(initiation, trigger.TimedOut,
-            WhackOutput.ParseTraffic(after.Output), WhackOutput.ParseShunts(shunts.Output), WhackOutput.ParseStates(status.Output)));
+            WhackOutput.ParseTraffic(after.Output), WhackOutput.ParseShunts(shunts.Output), WhackOutput.ParseStates(status.Output),
+            peerKeys, WhackOutput.ParseTheirAuth(status.Output), keyNotes));
         logger.LogInformation("ipsec: {Peer} class {Class}: {Network} {Reason}", peer, cls.ToWire(), facts.Protection.ToWire(), facts.ReasonText ?? "-");
         return facts;
+    }
+
+    /// <summary>IPSECKEY lookups (within what is left of the Ensure deadline) and the secure keys loaded into pluto.</summary>
+    private async Task<(IReadOnlyList<IpsecPeerKey> Keys, IReadOnlyList<string> Notes)> LoadPeerKeysAsync(string? peerName, IPAddress peer,
+        TimeSpan left, CancellationToken cancellationToken)
+    {
+        if (dns is null) return ([], []);
+        PeerKeyAnswers answers;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            deadline.CancelAfter(Max(left, TimeSpan.FromMilliseconds(100)));
+            try
+            {
+                answers = await IpseckeyLookup.LookupAsync(dns, peerName, peer, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return ([], ["IPSECKEY lookup did not finish before the deadline"]);
+            }
+        }
+        var (loaded, refused) = await keys.ApplyAsync(answers, cancellationToken).ConfigureAwait(false);
+        foreach (var k in loaded) logger.LogDebug("ipsec: {Peer}: loaded the key of {Key}", peer, k.Key);
+        return (loaded.Select(k => k.Key).Distinct().ToArray(), [.. answers.Notes, .. refused]);
     }
 
     /// <summary>

@@ -35,7 +35,14 @@ public sealed record InitiationOutput(
     bool ChildRejected,
     bool KernelEspMissing,
     bool NoResponse,
-    string? LastLine);
+    string? LastLine)
+{
+    /// <summary>The IKE id whose preloaded public key (one whack loaded, not a certificate) the peer's AUTH signature matched.</summary>
+    public string? SignedWithPreloadedKey { get; init; }
+
+    /// <summary>pluto's "authentication failed: …" line: the peer did not prove what the conn demands (e.g. no key for its id).</summary>
+    public string? AuthenticationFailure { get; init; }
+}
 
 /// <summary>
 /// Parses the text whack prints (libreswan 4.10: lines of a three-digit code, a space and the text; later versions drop
@@ -86,7 +93,7 @@ public static partial class WhackOutput
     public static InitiationOutput ParseInitiation(string text)
     {
         bool unreachable = false, notCovered = false, already = false, ike = false, child = false, rejected = false, noEsp = false, noResponse = false;
-        string? auth = null, last = null;
+        string? auth = null, last = null, signedId = null, authFailure = null;
         foreach (var line in Lines(text))
         {
             last = line;
@@ -101,6 +108,14 @@ public static partial class WhackOutput
                 ike = true;
                 auth = a.Groups["auth"].Value;
             }
+            else if (SignatureAuthLine().Match(line) is { Success: true } sig)
+            {
+                ike = true;
+                auth = $"digital signature ({sig.Groups["alg"].Value})";
+                if (sig.Groups["source"].Value == "preloaded certificate") signedId = sig.Groups["id"].Value;
+            }
+            else if (line.Contains("authentication failed:", StringComparison.Ordinal))
+                authFailure = line[line.IndexOf("authentication failed:", StringComparison.Ordinal)..];
             else if (line.Contains("established Child SA", StringComparison.Ordinal) || line.Contains("IPsec SA established", StringComparison.Ordinal))
                 child = true;
             else if (line.Contains("rejected Child SA", StringComparison.Ordinal) || line.Contains("TS_UNACCEPTABLE", StringComparison.Ordinal)
@@ -112,7 +127,24 @@ public static partial class WhackOutput
             else if (line.Contains("No response (or no acceptable response) to our first IKE", StringComparison.Ordinal))
                 noResponse = true;
         }
-        return new InitiationOutput(unreachable, notCovered, already, ike, auth, child, rejected, noEsp, noResponse, last);
+        return new InitiationOutput(unreachable, notCovered, already, ike, auth, child, rejected, noEsp, noResponse, last)
+        {
+            SignedWithPreloadedKey = signedId,
+            AuthenticationFailure = authFailure,
+        };
+    }
+
+    /// <summary>
+    /// From <c>whack --status</c>: per connection (instance number dropped, as --trafficstatus names it) what the peer must
+    /// prove, e.g. <c>RSASIG+RSASIG_v1_5</c> or <c>AUTH_NULL</c> ("their auth:").
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ParseTheirAuth(string text)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in Lines(text))
+            if (TheirAuthLine().Match(line) is { Success: true } m)
+                map[m.Groups["conn"].Value] = m.Groups["their"].Value;
+        return map;
     }
 
     /// <summary>The lines' texts without whack's three-digit code; blank lines dropped.</summary>
@@ -153,4 +185,12 @@ public static partial class WhackOutput
     // "…" #1: initiator established IKE SA; authenticated peer using authby=null and ID_NULL 'ID_NULL'
     [GeneratedRegex("""established IKE SA; authenticated peer using (?:authby=)?(?<auth>[A-Za-z0-9_-]+)""")]
     private static partial Regex AuthLine();
+
+    // "…" #3: initiator established IKE SA; authenticated peer '3536-bit RSASSA-PSS with SHA2_512' digital signature using preloaded certificate '10.211.0.2'
+    [GeneratedRegex("""established IKE SA; authenticated peer '(?<alg>[^']*)' digital signature using (?<source>preloaded certificate|peer certificate) '(?<id>[^']*)'""")]
+    private static partial Regex SignatureAuthLine();
+
+    // "private-or-clear#10.211.0.0/24"[2]:   our auth:null, their auth:RSASIG+RSASIG_v1_5, our autheap:none, their autheap:none;
+    [GeneratedRegex("""^"(?<conn>[^"]*)"(?:\[\d+\])?:\s+our auth:[^,]*, their auth:(?<their>[^,;]*)""")]
+    private static partial Regex TheirAuthLine();
 }

@@ -27,9 +27,15 @@ internal static class AttemptRows
             ResultType: outcome.ResultType?.ToWire());
     }
 
-    /// <summary>The next hop as a whole, when no session carried the message (plan failed, every peer failed): no peer, nothing sent.</summary>
-    public static AttemptRecord ForHop(HopPlan hop, DateTimeOffset started, ClientStage stage, string reply, AttemptOutcome outcome) =>
+    /// <summary>
+    /// The next hop as a whole, when no session carried the message (plan failed, every peer failed): no peer, nothing sent.
+    /// <paramref name="network"/> is the network layer's decision this verdict rests on (the last peer's, e.g. a
+    /// <c>private</c> class without IPsec; <c>ipsec-disabled</c> for a plan failure with IPsec off); null when none was made.
+    /// </summary>
+    public static AttemptRecord ForHop(HopPlan hop, DateTimeOffset started, ClientStage stage, string reply, AttemptOutcome outcome,
+        NetworkFacts? network) =>
         new(hop.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, stage.ToWire(), reply, hop.Plan.Policy.Level.ToWire(),
             outcome.Transport?.ToWire(), outcome.How.ToWire(), outcome.Reason, MxDnssec: hop.Plan.Mx?.ToWire(),
+            Network: (network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: network?.ReasonText,
             ResultType: outcome.ResultType?.ToWire());
 }

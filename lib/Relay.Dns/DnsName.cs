@@ -25,6 +25,25 @@ public static class DnsName
     public static string Normalize(string text) =>
         TryNormalize(text, out var name) ? name : throw new ArgumentException($"not a domain name: '{text}'", nameof(text));
 
+    /// <summary>
+    /// The reverse-mapping name of an address (RFC 1035 §3.5 in-addr.arpa, RFC 3596 §2.5 ip6.arpa nibbles), where RFC 4322
+    /// looks for a host's IPSECKEY. An IPv4-mapped IPv6 address is reversed as the IPv4 address it carries.
+    /// </summary>
+    public static string Reverse(System.Net.IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        var bytes = address.GetAddressBytes();
+        var sb = new StringBuilder();
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            for (var i = bytes.Length - 1; i >= 0; i--) sb.Append(bytes[i]).Append('.');
+            return sb.Append("in-addr.arpa.").ToString();
+        }
+        const string hex = "0123456789abcdef";
+        for (var i = bytes.Length - 1; i >= 0; i--) sb.Append(hex[bytes[i] & 0xF]).Append('.').Append(hex[bytes[i] >> 4]).Append('.');
+        return sb.Append("ip6.arpa.").ToString();
+    }
+
     public static bool Equal(string? a, string? b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Lower-case canonical form for use as a key (cache, dictionaries).</summary>

@@ -87,4 +87,12 @@ public sealed class NameTests
     [InlineData("org.", "example.org.", false)]
     public void SubdomainTestWorksOnLabels(string name, string zone, bool expected) =>
         Assert.Equal(expected, DnsName.IsSubdomainOf(name, zone));
+
+    [Theory]
+    [InlineData("10.211.0.2", "2.0.211.10.in-addr.arpa.")]
+    [InlineData("192.0.2.255", "255.2.0.192.in-addr.arpa.")]
+    [InlineData("::ffff:192.0.2.1", "1.2.0.192.in-addr.arpa.")]
+    [InlineData("2001:db8::567:89ab", "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.")]
+    public void Reverse_names_follow_in_addr_and_ip6_arpa(string address, string expected) =>
+        Assert.Equal(expected, DnsName.Reverse(System.Net.IPAddress.Parse(address)));
 }

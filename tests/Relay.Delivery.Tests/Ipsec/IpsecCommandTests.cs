@@ -59,7 +59,7 @@ public class IpsecCommandTests(PlutoPairFixture fixture) : IClassFixture<PlutoPa
             (d.GetProperty("class").GetString(), d.GetProperty("state").GetString(), d.GetProperty("network").GetString(), d.GetProperty("reason").GetString()));
 
         // After a delivery's Ensure, pluto has the IKE SA (and, on a kernel with ESP, the ESP SA).
-        await NamespacePeer.Sidecar(pair, h.Database).PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None);
+        await NamespacePeer.Sidecar(pair, h.Database).PrepareAsync(null, PlutoPair.PeerAddress, 25, CancellationToken.None);
         var (exit, output) = await RunAsync(h, options, "ipsec", "status", "10.211.0.2", "--json");
         Assert.Equal(0, exit);
         var s = JsonDocument.Parse(output).RootElement;

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Db;
 using Relay.Delivery.Ipsec;
+using Relay.Dns;
 using Relay.Policy.Classification;
 using Relay.TestKit.Ipsec;
 
@@ -13,10 +14,11 @@ namespace Relay.Delivery.Tests.Ipsec;
 /// namespaces, so its SMTP session goes to a peer on loopback while the IPsec question is asked about the namespace peer.
 /// What delivery does with the answer (connect or not, what it records) is the product's own code.
 /// </summary>
-internal sealed class NamespacePeer(IpsecSidecar sidecar) : INetworkLayer
+/// <param name="peerName">The MX name the IPsec question is asked with (the loopback peer's route has none).</param>
+internal sealed class NamespacePeer(IpsecSidecar sidecar, string? peerName = null) : INetworkLayer
 {
-    public Task<NetworkFacts> PrepareAsync(IPAddress peer, int port, CancellationToken cancellationToken) =>
-        sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, cancellationToken);
+    public Task<NetworkFacts> PrepareAsync(string? name, IPAddress peer, int port, CancellationToken cancellationToken) =>
+        sidecar.PrepareAsync(peerName, PlutoPair.PeerAddress, 25, cancellationToken);
 
     public static IpsecOptions Options(PlutoPair pair) => new()
     {
@@ -27,8 +29,8 @@ internal sealed class NamespacePeer(IpsecSidecar sidecar) : INetworkLayer
     };
 
     /// <summary>The sidecar over the classes in the database (what the UI and `relay ipsec class` edit).</summary>
-    public static IpsecSidecar Sidecar(PlutoPair pair, RelayDatabase database, IpsecOptions? options = null) =>
+    public static IpsecSidecar Sidecar(PlutoPair pair, RelayDatabase database, IpsecOptions? options = null, IDnsResolver? dns = null) =>
         new(options ?? Options(pair), async ct => IpsecClassTable.FromRows(
                 (await database.Policies.ListIpsecAsync(ct)).Select(r => (r.Prefix, r.Class))),
-            NullLogger.Instance, localAddress: _ => PlutoPair.RelayAddress);
+            NullLogger.Instance, localAddress: _ => PlutoPair.RelayAddress, dns: dns);
 }

@@ -42,7 +42,7 @@ public class PlutoDeliveryTests(PlutoPairFixture fixture, ITestOutputHelper outp
         await h.Database.Policies.SetIpsecAsync("10.211.0.0/24", "private-or-clear", CancellationToken.None);
         var sidecar = NamespacePeer.Sidecar(Pair, h.Database);
         var clock = Stopwatch.StartNew();
-        var facts = await sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None);
+        var facts = await sidecar.PrepareAsync(null, PlutoPair.PeerAddress, 25, CancellationToken.None);
         output.WriteLine($"ensure: {facts.Protection.ToWire()} {facts.ReasonText} in {clock.ElapsedMilliseconds} ms");
         Assert.Equal(IpsecClass.PrivateOrClear, facts.Class);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(6), "Ensure outlived its deadline");
@@ -59,7 +59,7 @@ public class PlutoDeliveryTests(PlutoPairFixture fixture, ITestOutputHelper outp
             Assert.Equal("", (await Pair.WhackAsync(true, "--trafficstatus")).Trim());
         }
         // The decision is cached: asking again is answered without pluto (and says the same).
-        Assert.Equal(facts, await sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None));
+        Assert.Equal(facts, await sidecar.PrepareAsync(null, PlutoPair.PeerAddress, 25, CancellationToken.None));
     }
 
     [Fact]
@@ -139,11 +139,11 @@ public class PlutoDeliveryTests(PlutoPairFixture fixture, ITestOutputHelper outp
         await h.Database.Policies.SetIpsecAsync("10.211.0.2/32", "clear", CancellationToken.None);
         // The table is reread on every call here (delivery rereads it every 10 s by default).
         var sidecar = NamespacePeer.Sidecar(Pair, h.Database, NamespacePeer.Options(Pair) with { ClassRefresh = TimeSpan.Zero });
-        Assert.Equal(NetworkReason.ClassClear, (await sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None)).Reason);
+        Assert.Equal(NetworkReason.ClassClear, (await sidecar.PrepareAsync(null, PlutoPair.PeerAddress, 25, CancellationToken.None)).Reason);
         Assert.Contains("10.211.0.2/32", await File.ReadAllTextAsync(Path.Combine(Pair.RelayPolicyDirectory, "clear")));
 
         await h.Database.Policies.SetIpsecAsync("10.211.0.2/32", "block", CancellationToken.None); // what the UI's form does
-        var blocked = await sidecar.PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None);
+        var blocked = await sidecar.PrepareAsync(null, PlutoPair.PeerAddress, 25, CancellationToken.None);
         Assert.Equal((IpsecClass.Block, NetworkProtection.Blocked), (blocked.Class, blocked.Protection));
         Assert.Contains("10.211.0.2/32", await File.ReadAllTextAsync(Path.Combine(Pair.RelayPolicyDirectory, "block")));
         Assert.DoesNotContain("10.211.0.2/32", await File.ReadAllTextAsync(Path.Combine(Pair.RelayPolicyDirectory, "clear")));

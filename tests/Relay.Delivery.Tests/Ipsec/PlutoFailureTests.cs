@@ -18,7 +18,7 @@ public class PlutoFailureTests(PlutoPairFixture fixture, ITestOutputHelper outpu
         await using var h = await Harness.CreateAsync();
         await h.Database.Policies.SetIpsecAsync("10.211.0.2/32", "private-or-clear", CancellationToken.None);
         var clock = Stopwatch.StartNew();
-        var facts = await NamespacePeer.Sidecar(fixture.Pair, h.Database).PrepareAsync(PlutoPair.PeerAddress, 25, CancellationToken.None);
+        var facts = await NamespacePeer.Sidecar(fixture.Pair, h.Database).PrepareAsync(null, PlutoPair.PeerAddress, 25, CancellationToken.None);
         output.WriteLine($"ensure: {facts.Protection.ToWire()} {facts.ReasonText} in {clock.ElapsedMilliseconds} ms");
         Assert.Equal(NetworkProtection.None, facts.Protection);
         Assert.Contains(facts.Reason, new NetworkReason?[] { NetworkReason.PeerNotOeCapable, NetworkReason.OeFailing, NetworkReason.Timeout });

@@ -120,8 +120,18 @@ public class WhackOutputTests
         var named = WhackOutput.ParseTraffic(EspSa.Replace("ID_NULL", "@mx.example.net"));
         var unvouched = EnsureDecision.Decide(IpsecClass.Private, Peer, new EnsureEvidence(null, false, named, [], []));
         Assert.Equal(NetworkProtection.IpsecAnonymous, unvouched.Protection);
-        var vouched = EnsureDecision.Decide(IpsecClass.Private, Peer, new EnsureEvidence(null, false, named, [], [], "@mx.example.net"));
+        // A secure key for the id, but nothing shows pluto checked a signature: an id sent with NULL authentication proves nothing.
+        var key = new Relay.Policy.Classification.IpsecPeerKey("mx.example.net.", 300, "@mx.example.net");
+        var unproved = EnsureDecision.Decide(IpsecClass.Private, Peer, new EnsureEvidence(null, false, named, [], [], [key],
+            new Dictionary<string, string> { ["private-or-clear#10.211.0.0/24"] = "RSASIG+AUTH_NULL+RSASIG_v1_5" }));
+        Assert.Equal(NetworkProtection.IpsecAnonymous, unproved.Protection);
+        Assert.Null(unproved.PeerKey);
+        // The SA's connection accepts only signatures: the peer proved the key loaded for its id.
+        var vouched = EnsureDecision.Decide(IpsecClass.Private, Peer, new EnsureEvidence(null, false, named, [], [], [key],
+            new Dictionary<string, string> { ["private-or-clear#10.211.0.0/24"] = "RSASIG+RSASIG_v1_5" }));
         Assert.Equal(NetworkProtection.IpsecAuthenticated, vouched.Protection);
+        Assert.Equal(key, vouched.PeerKey);
+        Assert.Contains("mx.example.net. (TTL 300)", vouched.Detail);
         // Another peer's SA protects nothing towards this one.
         var other = EnsureDecision.Decide(IpsecClass.Private, IPAddress.Parse("10.211.0.3"), new EnsureEvidence(null, false, named, [], []));
         Assert.Equal(NetworkProtection.None, other.Protection);

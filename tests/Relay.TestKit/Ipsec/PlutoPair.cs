@@ -10,6 +10,10 @@ namespace Relay.TestKit.Ipsec;
 /// TESTING.md describes. Both run the five OE conns with authby=null (RFC 7619); the peer's clear-or-private group covers
 /// the relay's side, the relay's groups are whatever Relay writes into <see cref="RelayPolicyDirectory"/>.
 /// keyingtries=1 and retransmit-timeout=2s keep a silent peer's failure within a test's deadline.
+/// With <c>peerSignsWithKey</c> the pair runs RFC 4322's authenticated OE instead (libreswan's dnsoe tests): the peer signs
+/// with an RSA host key made for it in its NSS database (<see cref="PeerPublicKey"/>, for the test's IPSECKEY record) and
+/// keeps its IKE id, its address; the relay side stays NULL-authenticated itself but demands a signature from the peer
+/// (rightauth=rsasig), so IKE succeeds only with the peer's key loaded into the relay's pluto.
 /// </summary>
 public sealed class PlutoPair : IAsyncDisposable
 {
@@ -34,12 +38,15 @@ public sealed class PlutoPair : IAsyncDisposable
     public string RelayLog => Read(Path.Combine(root, "relay", "pluto.log"));
     public string PeerLog => Read(Path.Combine(root, "peer", "pluto.log"));
 
+    /// <summary>The peer's RSA public key (RFC 3110 base64, as an IPSECKEY record carries it); null unless it signs with one.</summary>
+    public string? PeerPublicKey { get; private set; }
+
     /// <summary>Whether this kernel can install an ESP SA (probed once in the relay's namespace, see <see cref="ProbeKernelEspAsync"/>).</summary>
     public bool KernelHasEsp { get; private set; }
 
     public static bool Available => File.Exists("/usr/libexec/ipsec/pluto") && File.Exists("/usr/sbin/ipsec") && Processes.IsRoot;
 
-    public static async Task<PlutoPair> StartAsync()
+    public static async Task<PlutoPair> StartAsync(bool peerSignsWithKey = false)
     {
         if (!Available) throw new InvalidOperationException("libreswan (apt-get install libreswan) and root are needed for the IPsec tests");
         var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
@@ -48,9 +55,10 @@ public sealed class PlutoPair : IAsyncDisposable
         {
             await pair.CreateNetworkAsync();
             pair.KernelHasEsp = await pair.ProbeKernelEspAsync();
-            await pair.StartPlutoAsync("relay", pair.RelayNamespace, RelayAddress, groups: new Dictionary<string, string>());
+            await pair.StartPlutoAsync("relay", pair.RelayNamespace, RelayAddress, groups: new Dictionary<string, string>(),
+                peerSignsWithKey ? "\tleftauth=null\n\tleftid=%null\n\trightauth=rsasig\n" : NullAuthentication);
             await pair.StartPlutoAsync("peer", pair.PeerNamespace, PeerAddress,
-                groups: new Dictionary<string, string> { ["clear-or-private"] = "10.211.0.0/24\n" });
+                groups: new Dictionary<string, string> { ["clear-or-private"] = "10.211.0.0/24\n" }, peerSignsWithKey ? null : NullAuthentication);
             return pair;
         }
         catch
@@ -97,12 +105,28 @@ public sealed class PlutoPair : IAsyncDisposable
         throw new InvalidOperationException("the kernel ESP probe failed in an unexpected way: " + output);
     }
 
-    private async Task StartPlutoAsync(string side, string ns, IPAddress address, IReadOnlyDictionary<string, string> groups)
+    private const string NullAuthentication = "\tleftid=%null\n\trightid=%null\n\tauthby=null\n";
+
+    /// <param name="authentication">The OE conns' authentication lines; null: sign with a host key made here (the peer).</param>
+    private async Task StartPlutoAsync(string side, string ns, IPAddress address, IReadOnlyDictionary<string, string> groups, string? authentication)
     {
         var dir = Path.Combine(root, side);
         foreach (var sub in new[] { "nss", "policies", "run" }) Directory.CreateDirectory(Path.Combine(dir, sub));
-        await Processes.RunAsync("certutil", ["-N", "-d", "sql:" + Path.Combine(dir, "nss"), "--empty-password"], CommandTimeout);
-        await File.WriteAllTextAsync(Path.Combine(dir, "ipsec.conf"), Config(dir, address));
+        var nss = Path.Combine(dir, "nss");
+        await Processes.RunAsync("certutil", ["-N", "-d", "sql:" + nss, "--empty-password"], CommandTimeout);
+        if (authentication is null)
+        {
+            await Processes.RunAsync("ipsec", ["newhostkey", "--nssdir", nss], CommandTimeout);
+            // newhostkey names the CKAID only on a terminal; the key list names it always.
+            var list = await Processes.RunAsync("ipsec", ["showhostkey", "--nssdir", nss, "--list"], CommandTimeout);
+            var ckaid = System.Text.RegularExpressions.Regex.Match(list, "ckaid: ([0-9a-f]+)").Groups[1].Value;
+            if (ckaid.Length == 0) throw new InvalidOperationException("ipsec showhostkey --list named no CKAID: " + list);
+            var shown = await Processes.RunAsync("ipsec", ["showhostkey", "--nssdir", nss, "--left", "--ckaid", ckaid], CommandTimeout);
+            PeerPublicKey = System.Text.RegularExpressions.Regex.Match(shown, "leftrsasigkey=0s(\\S+)").Groups[1].Value;
+            if (PeerPublicKey.Length == 0) throw new InvalidOperationException("ipsec showhostkey printed no key: " + shown);
+            authentication = $"\tleftauth=rsasig\n\tleftckaid={ckaid}\n\trightauth=null\n\trightid=%null\n";
+        }
+        await File.WriteAllTextAsync(Path.Combine(dir, "ipsec.conf"), Config(dir, address, authentication));
         await File.WriteAllTextAsync(Path.Combine(dir, "ipsec.secrets"), "");
         foreach (var group in new[] { "clear", "clear-or-private", "private-or-clear", "private", "block" })
             await File.WriteAllTextAsync(Path.Combine(dir, "policies", group), groups.GetValueOrDefault(group, ""));
@@ -120,11 +144,11 @@ public sealed class PlutoPair : IAsyncDisposable
         await Processes.RunAsync("ip", ["netns", "exec", ns, "ipsec", "whack", "--ctlsocket", socket, "--listen"], CommandTimeout);
     }
 
-    /// <summary>The five OE conns of libreswan's policy groups, NULL authentication, on this namespace's own address.</summary>
-    private static string Config(string dir, IPAddress left)
+    /// <summary>The five OE conns of libreswan's policy groups on this namespace's own address, with the given authentication.</summary>
+    private static string Config(string dir, IPAddress left, string authentication)
     {
-        const string oe = "\ttype=tunnel\n\tleft={0}\n\tleftid=%null\n\trightid=%null\n\tright=%opportunisticgroup\n\tauthby=null\n\tikev2=insist\n" +
-                          "\tkeyingtries=1\n\tretransmit-timeout=2s\n\tnegotiationshunt={1}\n\tfailureshunt={2}\n\tauto={3}\n";
+        var oe = "\ttype=tunnel\n\tleft={0}\n" + authentication.Replace("{", "{{").Replace("}", "}}") + "\tright=%opportunisticgroup\n\tikev2=insist\n" +
+                 "\tkeyingtries=1\n\tretransmit-timeout=2s\n\tnegotiationshunt={1}\n\tfailureshunt={2}\n\tauto={3}\n";
         return $"config setup\n\tipsecdir={dir}\n\tnssdir={dir}/nss\n\tlogfile={dir}/pluto.log\n\tdumpdir={dir}/run\n\n" +
                $"conn clear\n\ttype=passthrough\n\tauthby=never\n\tleft={left}\n\tright=%group\n\tauto=route\n\n" +
                $"conn block\n\ttype=reject\n\tauthby=never\n\tleft={left}\n\tright=%group\n\tauto=route\n\n" +
