@@ -9,6 +9,14 @@ using Relay.Policy.Classification;
 
 namespace Relay.Delivery.Ipsec;
 
+/// <summary>What `relay ipsec status` shows for one address.</summary>
+/// <param name="State">What pluto has towards the address: <c>esp</c>, <c>ike</c> or <c>none</c>.</param>
+/// <param name="Ipseckeys">The keys of the peer's DNSSEC-secure IPSECKEY answers, each with whether pluto holds it.</param>
+public sealed record IpsecStatus(IpsecClass Class, string State, NetworkFacts Facts, IReadOnlyList<IpseckeyStatus> Ipseckeys);
+
+/// <param name="HeldByPluto">pluto lists a key for this IKE id with the same short key id (the first 9 base64 characters).</param>
+public sealed record IpseckeyStatus(IpsecPeerKey Key, bool HeldByPluto);
+
 /// <summary>
 /// The client of the libreswan sidecar (pluto sharing Relay's network namespace, reached through its control socket).
 /// Per peer: the class by longest prefix; <c>clear</c> and <c>block</c> answer without pluto; the other classes Ensure an
@@ -118,25 +126,33 @@ public sealed class IpsecSidecar(IpsecOptions options, Func<CancellationToken, T
 
     /// <summary>
     /// For `relay ipsec status`: the peer's class and what pluto has towards it now (esp, ike or none), without triggering
-    /// anything and without writing policy groups.
+    /// anything, writing policy groups or loading keys. With a resolver, the peer's DNSSEC-secure IPSECKEY keys are looked up
+    /// (reverse name, and <paramref name="peerName"/> when given) and each is shown with whether pluto holds a key of that id
+    /// and key id; only those pluto holds count as loaded, so an ESP SA is ipsec-authenticated here only as delivery would see it.
     /// </summary>
-    public async Task<(IpsecClass Class, string State, NetworkFacts Facts)> StatusAsync(IPAddress peer, CancellationToken cancellationToken)
+    public async Task<IpsecStatus> StatusAsync(IPAddress peer, CancellationToken cancellationToken, string? peerName = null)
     {
         var cls = (await loadClasses(cancellationToken).ConfigureAwait(false)).Classify(peer).Class;
-        if (!options.Enabled) return (cls, "none", NetworkFacts.Disabled with { Class = cls });
-        if (cls == IpsecClass.Block) return (cls, "none", new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock));
+        if (!options.Enabled) return new(cls, "none", NetworkFacts.Disabled with { Class = cls }, []);
+        if (cls == IpsecClass.Block) return new(cls, "none", new NetworkFacts(cls, NetworkProtection.Blocked, NetworkReason.ClassBlock), []);
         var traffic = await whack.RunAsync(["--trafficstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
-        if (Unreachable(traffic) is { } down) return (cls, "none", new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, down));
+        if (Unreachable(traffic) is { } down) return new(cls, "none", new NetworkFacts(cls, NetworkProtection.None, NetworkReason.SidecarUnreachable, down), []);
         var shunts = await whack.RunAsync(["--shuntstatus"], StatusTimeout, cancellationToken).ConfigureAwait(false);
         var status = await whack.RunAsync(["--status"], StatusTimeout, cancellationToken).ConfigureAwait(false);
+        var answers = dns is null ? PeerKeyAnswers.None : await IpseckeyLookup.LookupAsync(dns, peerName, peer, cancellationToken).ConfigureAwait(false);
+        var held = answers.Keys.Count == 0 ? []
+            : WhackOutput.ParsePublicKeys((await whack.RunAsync(["--listpubkeys"], StatusTimeout, cancellationToken).ConfigureAwait(false)).Output);
+        var keys = answers.Keys.Select(k => new IpseckeyStatus(k.Key,
+            held.Any(h => h.Id == k.Key.KeyId && h.ShortKeyId == WhackOutput.ShortKeyId(k.WhackValue)))).ToArray();
         var evidence = new EnsureEvidence(null, false, WhackOutput.ParseTraffic(traffic.Output), WhackOutput.ParseShunts(shunts.Output),
-            WhackOutput.ParseStates(status.Output));
+            WhackOutput.ParseStates(status.Output), keys.Where(k => k.HeldByPluto).Select(k => k.Key).Distinct().ToArray(),
+            WhackOutput.ParseTheirAuth(status.Output), answers.Notes);
         var state = evidence.Traffic.Any(t => peer.Equals(t.Peer)) ? "esp"
             : evidence.States.Any(s => peer.Equals(s.Peer) && s.IkeEstablished) ? "ike" : "none";
-        if (cls == IpsecClass.Clear && state == "none") return (cls, state, new NetworkFacts(cls, NetworkProtection.None, NetworkReason.ClassClear));
+        if (cls == IpsecClass.Clear && state == "none") return new(cls, state, new NetworkFacts(cls, NetworkProtection.None, NetworkReason.ClassClear), keys);
         if (state == "none" && !evidence.Shunts.Any(s => s.Remote.Contains(peer)))
-            return (cls, state, new NetworkFacts(cls, NetworkProtection.None, null, "nothing negotiated with this peer yet"));
-        return (cls, state, EnsureDecision.Decide(cls, peer, evidence));
+            return new(cls, state, new NetworkFacts(cls, NetworkProtection.None, null, "nothing negotiated with this peer yet"), keys);
+        return new(cls, state, EnsureDecision.Decide(cls, peer, evidence), keys);
     }
 
     private async Task<IpsecClassTable> ClassesAsync(CancellationToken cancellationToken)

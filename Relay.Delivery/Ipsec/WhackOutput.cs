@@ -17,6 +17,10 @@ public sealed record BareShunt(IPNetwork Local, IPNetwork Remote, string Action,
     public bool Covers(IPAddress local, IPAddress remote) => (local is null || Local.Contains(local)) && Remote.Contains(remote);
 }
 
+/// <summary>One public key from <c>whack --listpubkeys</c>: its type, libreswan's short key id (the first 9 characters of the
+/// key's base64) and the IKE id it is held for (as whack --keyid spells it: an address, or @name).</summary>
+public sealed record PlutoPublicKey(string Type, string ShortKeyId, string IdType, string Id);
+
 /// <summary>One IKE or Child SA state from <c>whack --status</c> (the "#N: ..." lines).</summary>
 public sealed record PlutoState(int Number, string Connection, IPAddress? Peer, string Name)
 {
@@ -147,6 +151,25 @@ public static partial class WhackOutput
         return map;
     }
 
+    public static IReadOnlyList<PlutoPublicKey> ParsePublicKeys(string text)
+    {
+        var list = new List<PlutoPublicKey>();
+        (string Type, string KeyId)? pending = null;
+        foreach (var line in Lines(text))
+        {
+            if (KeyLine().Match(line) is { Success: true } k) pending = (k.Groups["type"].Value, k.Groups["keyid"].Value);
+            else if (pending is { } p && KeyIdLine().Match(line) is { Success: true } i)
+            {
+                list.Add(new PlutoPublicKey(p.Type, p.KeyId, i.Groups["idtype"].Value, i.Groups["id"].Value));
+                pending = null;
+            }
+        }
+        return list;
+    }
+
+    /// <summary>libreswan's short key id of a key in whack's 0s form: what --listpubkeys prints for it.</summary>
+    public static string ShortKeyId(string whackValue) => whackValue.StartsWith("0s", StringComparison.Ordinal) && whackValue.Length >= 11 ? whackValue[2..11] : whackValue;
+
     /// <summary>The lines' texts without whack's three-digit code; blank lines dropped.</summary>
     public static IEnumerable<string> Lines(string text)
     {
@@ -193,4 +216,12 @@ public static partial class WhackOutput
     // "private-or-clear#10.211.0.0/24"[2]:   our auth:null, their auth:RSASIG+RSASIG_v1_5, our autheap:none, their autheap:none;
     [GeneratedRegex("""^"(?<conn>[^"]*)"(?:\[\d+\])?:\s+our auth:[^,]*, their auth:(?<their>[^,;]*)""")]
     private static partial Regex TheirAuthLine();
+
+    // Dec 01 19:25:22 2026, 3536 RSA Key AwEAAeWri (no private key), until --- -- --:--:-- ---- ok (expires never)
+    [GeneratedRegex("""\d+ (?<type>RSA|ECDSA) Key (?<keyid>\S+) """)]
+    private static partial Regex KeyLine();
+
+    //        ID_IPV4_ADDR '10.211.0.2'
+    [GeneratedRegex("""^(?<idtype>ID_[A-Z0-9_]+) '(?<id>[^']*)'$""")]
+    private static partial Regex KeyIdLine();
 }

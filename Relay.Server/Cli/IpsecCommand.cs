@@ -3,7 +3,9 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Delivery.Ipsec;
+using Relay.Dns;
 using Relay.Policy;
+using Relay.Policy.Classification;
 using Relay.Server.Configuration;
 
 namespace Relay.Server.Cli;
@@ -16,15 +18,17 @@ namespace Relay.Server.Cli;
 /// </summary>
 public static class IpsecCommand
 {
-    public static Command Build() => Build(CliContext.ConnectionString, () => DeliveryOptionsReader.Ipsec(CliContext.Config()));
+    public static Command Build() => Build(CliContext.ConnectionString, () => DeliveryOptionsReader.Ipsec(CliContext.Config()),
+        () => CliContext.Config().DnsServers is { Count: > 0 } servers ? new DnsResolver(servers.Select(e => new DnsServer(e, Trusted: true)).ToList()) : null);
 
-    public static Command Build(Func<string> connectionString, Func<IpsecOptions> options)
+    /// <param name="dns">Where `status` looks up the peer's IPSECKEY (Relay:Dns:Servers); null: it does not.</param>
+    public static Command Build(Func<string> connectionString, Func<IpsecOptions> options, Func<IDnsResolver?>? dns = null)
     {
         var classes = new Command("class", "IPsec OE class per destination prefix: " + string.Join(", ", NetworkWire.ClassNames));
         classes.Subcommands.Add(List(connectionString));
         classes.Subcommands.Add(Set(connectionString));
         classes.Subcommands.Add(Delete(connectionString));
-        return new Command("ipsec", "The libreswan OE sidecar: classes per prefix and status per address") { classes, Status(connectionString, options) };
+        return new Command("ipsec", "The libreswan OE sidecar: classes per prefix and status per address") { classes, Status(connectionString, options, dns ?? (() => null)) };
     }
 
     private static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON document" };
@@ -101,20 +105,24 @@ public static class IpsecCommand
         return delete;
     }
 
-    private static Command Status(Func<string> connectionString, Func<IpsecOptions> options)
+    private static Command Status(Func<string> connectionString, Func<IpsecOptions> options, Func<IDnsResolver?> dns)
     {
         var address = new Argument<string>("ADDRESS") { Description = "the peer's IPv4 or IPv6 address" };
+        var name = new Option<string>("--name") { Description = "the peer's host name (MX): its IPSECKEY is looked up beside the reverse name's" };
         var json = JsonOption();
-        var status = new Command("status", "The class and what pluto has towards one address now (nothing is triggered)") { address, json };
+        var status = new Command("status", "The class and what pluto has towards one address now (nothing is triggered)") { address, name, json };
         status.SetAction(async (parseResult, cancellationToken) =>
         {
             var text = parseResult.GetValue(address);
             if (!IPAddress.TryParse(text?.Trim(), out var peer) || text!.Contains('/'))
                 throw new UsageException($"ipsec status: '{text}' is not an IP address");
+            var host = parseResult.GetValue(name);
+            if (host is not null && !DnsName.TryNormalize(host, out _))
+                throw new UsageException($"ipsec status: --name '{host}' is not a host name");
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var sidecar = new IpsecSidecar(options(), async ct => IpsecClassTable.FromRows(
-                (await db.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), NullLogger.Instance);
-            var (cls, state, facts) = await sidecar.StatusAsync(peer, cancellationToken).ConfigureAwait(false);
+                (await db.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), NullLogger.Instance, dns: dns());
+            var (cls, state, facts, keys) = await sidecar.StatusAsync(peer, cancellationToken, host).ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
                 await output.WriteLineAsync(Json(w =>
@@ -125,14 +133,33 @@ public static class IpsecCommand
                     w.WriteString("state", state);
                     w.WriteString("network", facts.Protection.ToWire());
                     if (facts.ReasonText is { } reason) w.WriteString("reason", reason); else w.WriteNull("reason");
+                    // The IPSECKEY the network outcome rests on (ipsec-authenticated only with an ESP SA), then every secure one found.
+                    if (facts.PeerKey is { } proved) WriteKey(w, "authenticatedBy", proved, held: null); else w.WriteNull("authenticatedBy");
+                    w.WriteStartArray("ipseckeys");
+                    foreach (var k in keys) WriteKey(w, null, k.Key, k.HeldByPluto);
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 })).ConfigureAwait(false);
             else
+            {
                 await output.WriteLineAsync($"{peer}: class {cls.ToWire()}, state {state}, network {facts.Protection.ToWire()}" +
                     (facts.ReasonText is { } r ? $" ({r})" : "")).ConfigureAwait(false);
+                foreach (var k in keys)
+                    await output.WriteLineAsync($"  secure {k.Key}: {(k.HeldByPluto ? "held by pluto" : "not loaded into pluto")}").ConfigureAwait(false);
+            }
             return RelayCli.Ok;
         });
         return status;
+    }
+
+    private static void WriteKey(Utf8JsonWriter w, string? property, IpsecPeerKey key, bool? held)
+    {
+        if (property is null) w.WriteStartObject(); else w.WriteStartObject(property);
+        w.WriteString("owner", key.Owner);
+        w.WriteNumber("ttl", key.Ttl);
+        w.WriteString("keyId", key.KeyId);
+        if (held is { } h) w.WriteBoolean("loaded", h);
+        w.WriteEndObject();
     }
 
     private static IPNetwork ParsePrefix(string command, string? text)

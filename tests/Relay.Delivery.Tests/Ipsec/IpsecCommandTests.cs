@@ -9,9 +9,11 @@ namespace Relay.Delivery.Tests.Ipsec;
 /// <summary>`relay ipsec class …` over the database, and `relay ipsec status` over a real pluto pair.</summary>
 public class IpsecCommandTests(PlutoPairFixture fixture) : IClassFixture<PlutoPairFixture>
 {
-    private static async Task<(int Exit, string Out)> RunAsync(Harness h, IpsecOptions options, params string[] args)
+    private static Task<(int Exit, string Out)> RunAsync(Harness h, IpsecOptions options, params string[] args) => RunAsync(h, options, null, args);
+
+    internal static async Task<(int Exit, string Out)> RunAsync(Harness h, IpsecOptions options, Relay.Dns.IDnsResolver? dns, params string[] args)
     {
-        var root = new RootCommand { IpsecCommand.Build(() => h.ConnectionString, () => options) };
+        var root = new RootCommand { IpsecCommand.Build(() => h.ConnectionString, () => options, () => dns) };
         var output = new StringWriter();
         var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = new StringWriter(), EnableDefaultExceptionHandler = false });
         return (exit, output.ToString());
@@ -71,6 +73,11 @@ public class IpsecCommandTests(PlutoPairFixture fixture) : IClassFixture<PlutoPa
             Assert.Equal(("ike", "none"), (s.GetProperty("state").GetString(), s.GetProperty("network").GetString()));
             Assert.StartsWith("ike-only-child-failed", s.GetProperty("reason").GetString());
         }
+        // Without a resolver no IPSECKEY is looked up: nothing authenticated, nothing listed.
+        Assert.Equal(JsonValueKind.Null, s.GetProperty("authenticatedBy").ValueKind);
+        Assert.Equal(0, s.GetProperty("ipseckeys").GetArrayLength());
         await Assert.ThrowsAsync<UsageException>(() => RunAsync(h, options, "ipsec", "status", "10.211.0.0/24"));
+        var badName = await Assert.ThrowsAsync<UsageException>(() => RunAsync(h, options, "ipsec", "status", "10.211.0.2", "--name", "a..b"));
+        Assert.Contains("'a..b'", badName.Message);
     }
 }

@@ -105,6 +105,9 @@ public class PlutoDeliveryTests(PlutoPairFixture fixture, ITestOutputHelper outp
         Assert.Null(attempt.Transport);
         Assert.Equal("none", attempt.Network);
         Assert.Matches("^(ike-only-child-failed|no-kernel-esp|oe-failing): ", attempt.NetworkReason);
+        // The hop's own row (the deferral) carries the same network decision, not a bare "none".
+        var hop = Assert.Single(detail.Attempts, a => a.Peer is null);
+        Assert.Equal((attempt.Network, attempt.NetworkReason), (hop.Network, hop.NetworkReason));
     }
 
     [Fact]
@@ -119,6 +122,8 @@ public class PlutoDeliveryTests(PlutoPairFixture fixture, ITestOutputHelper outp
         var attempt = detail.Attempts.First(a => a.Peer is not null);
         Assert.Equal(("blocked", "class-block"), (attempt.Network, attempt.NetworkReason));
         Assert.Null(attempt.Transport);
+        var hop = Assert.Single(detail.Attempts, a => a.Peer is null);
+        Assert.Equal(("blocked", "class-block"), (hop.Network, hop.NetworkReason));
     }
 
     [Fact]

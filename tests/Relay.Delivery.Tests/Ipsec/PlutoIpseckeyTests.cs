@@ -83,6 +83,23 @@ public class PlutoIpseckeyTests(ITestOutputHelper output)
         }
         var facts = await sidecar.PrepareAsync(MxName, PlutoPair.PeerAddress, 25, CancellationToken.None); // the cached decision
         Assert.Equal((ReverseName, DnsWorldBuilder.DefaultTtl, PeerId), (facts.PeerKey!.Owner, facts.PeerKey.Ttl, facts.PeerKey.KeyId));
+
+        // `relay ipsec status ADDRESS --name MX --json` shows both secure keys as held by pluto, and names the one the
+        // network outcome rests on only when an ESP SA carries it.
+        var (exit, json) = await IpsecCommandTests.RunAsync(h, NamespacePeer.Options(pair), Trusting(world),
+            "ipsec", "status", PeerId, "--name", "mx.oe.test", "--json");
+        output.WriteLine("status: " + json);
+        Assert.Equal(0, exit);
+        var status = System.Text.Json.JsonDocument.Parse(json).RootElement;
+        var listed = status.GetProperty("ipseckeys").EnumerateArray()
+            .Select(k => (k.GetProperty("owner").GetString(), k.GetProperty("keyId").GetString(), k.GetProperty("loaded").GetBoolean())).ToArray();
+        Assert.Contains((ReverseName, PeerId, true), listed);
+        Assert.Contains((MxName, "@mx.oe.test", true), listed);
+        var by = status.GetProperty("authenticatedBy");
+        if (pair.KernelHasEsp)
+            Assert.Equal((ReverseName, 300), (by.GetProperty("owner").GetString(), by.GetProperty("ttl").GetInt32()));
+        else
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, by.ValueKind);
     }
 
     [Fact]

@@ -150,7 +150,69 @@ public class WhackOutputTests
                 _ = WhackOutput.ParseShunts(prefix);
                 _ = WhackOutput.ParseStates(prefix);
                 _ = WhackOutput.ParseInitiation(prefix);
+                _ = WhackOutput.ParseTheirAuth(prefix);
             }
         }
+    }
+
+    private static readonly Relay.Policy.Classification.IpsecPeerKey ReverseKey = new("2.0.211.10.in-addr.arpa.", 300, "10.211.0.2");
+
+    [Fact]
+    public void A_peer_that_signed_with_the_preloaded_key_is_recorded_with_its_ipseckey_even_when_the_child_sa_fails()
+    {
+        var init = WhackOutput.ParseInitiation(Recorded("oppo-ipseckey.txt"));
+        Assert.True(init.IkeEstablished);
+        Assert.Equal("10.211.0.2", init.SignedWithPreloadedKey);
+        Assert.StartsWith("digital signature (", init.IkeAuthentication);
+        var evidence = new EnsureEvidence(init, false, WhackOutput.ParseTraffic(""), WhackOutput.ParseShunts(Recorded("shunt-ipseckey.txt")),
+            WhackOutput.ParseStates(Recorded("status-ipseckey.txt")), [ReverseKey], WhackOutput.ParseTheirAuth(Recorded("status-ipseckey.txt")));
+        var facts = EnsureDecision.Decide(IpsecClass.PrivateOrClear, Peer, evidence);
+        Assert.Equal((NetworkProtection.None, NetworkReason.IkeOnlyChildFailed, ReverseKey), (facts.Protection, facts.Reason, facts.PeerKey));
+        Assert.Contains("peer authenticated by the key of IPSECKEY 2.0.211.10.in-addr.arpa. (TTL 300)", facts.Detail);
+        // Without a key loaded from a secure answer, the same exchange proves nothing Relay can vouch for.
+        var unloaded = EnsureDecision.Decide(IpsecClass.PrivateOrClear, Peer, evidence with { PeerKeys = [] });
+        Assert.Null(unloaded.PeerKey);
+        Assert.DoesNotContain("IPSECKEY", unloaded.Detail);
+    }
+
+    [Fact]
+    public void A_peer_without_a_loaded_key_fails_ike_authentication_as_oe_failing_with_the_notes()
+    {
+        var init = WhackOutput.ParseInitiation(Recorded("oppo-nokey.txt"));
+        Assert.False(init.IkeEstablished);
+        Assert.StartsWith("authentication failed: no certificate matched", init.AuthenticationFailure);
+        var facts = EnsureDecision.Decide(IpsecClass.PrivateOrClear, Peer, new EnsureEvidence(init, false, [],
+            WhackOutput.ParseShunts(Recorded("shunt-nokey.txt")), [], [], null, ["IPSECKEY 2.0.211.10.in-addr.arpa. insecure (not DNSSEC-validated): not used"]));
+        Assert.Equal((NetworkProtection.None, NetworkReason.OeFailing), (facts.Protection, facts.Reason));
+        Assert.Contains("no key from a secure IPSECKEY was loaded", facts.Detail);
+        Assert.EndsWith("insecure (not DNSSEC-validated): not used", facts.Detail);
+        Assert.Null(facts.PeerKey);
+    }
+
+    [Fact]
+    public void Status_names_what_each_connection_demands_of_the_peer()
+    {
+        var auth = WhackOutput.ParseTheirAuth(Recorded("status-ipseckey.txt"));
+        Assert.Equal("RSASIG+RSASIG_v1_5", auth["private-or-clear#10.211.0.0/24"]);
+        Assert.Equal("never", auth["clear"]);
+        Assert.Equal("AUTH_NULL", WhackOutput.ParseTheirAuth("000 \"private\":   our auth:null, their auth:AUTH_NULL, our autheap:none, their autheap:none;")["private"]);
+    }
+
+    [Fact]
+    public void An_esp_sa_is_authenticated_only_with_a_loaded_key_for_its_id_and_a_checked_signature()
+    {
+        var sa = WhackOutput.ParseTraffic(EspSa.Replace("ID_NULL", "10.211.0.2"));
+        var signatureOnly = new Dictionary<string, string> { ["private-or-clear#10.211.0.0/24"] = "RSASIG+RSASIG_v1_5" };
+        var authenticated = EnsureDecision.Decide(IpsecClass.Private, Peer, new EnsureEvidence(null, false, sa, [], [], [ReverseKey], signatureOnly));
+        Assert.Equal((NetworkProtection.IpsecAuthenticated, ReverseKey), (authenticated.Protection, authenticated.PeerKey));
+        // The trigger's own output naming the preloaded key is evidence too, whatever the connection accepts.
+        var init = WhackOutput.ParseInitiation(Recorded("oppo-ipseckey.txt"));
+        Assert.Equal(NetworkProtection.IpsecAuthenticated,
+            EnsureDecision.Decide(IpsecClass.Private, Peer, new EnsureEvidence(init, false, sa, [], [], [ReverseKey])).Protection);
+        // A key for another id, or none: anonymous.
+        Assert.Equal(NetworkProtection.IpsecAnonymous, EnsureDecision.Decide(IpsecClass.Private, Peer,
+            new EnsureEvidence(null, false, sa, [], [], [ReverseKey with { KeyId = "@mx.oe.test" }], signatureOnly)).Protection);
+        Assert.Equal(NetworkProtection.IpsecAnonymous, EnsureDecision.Decide(IpsecClass.Private, Peer,
+            new EnsureEvidence(null, false, sa, [], [], [], signatureOnly)).Protection);
     }
 }
