@@ -1,43 +1,36 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
 namespace Relay.Delivery.Ipsec;
 
 /// <summary>
-/// The peer keys Relay put into pluto (whack --keyid ID --pubkeyrsa|--pubkeyecdsa 0s…). Per IKE id and algorithm the first
+/// The peer keys Relay puts into pluto (whack --keyid ID --pubkeyrsa|--pubkeyecdsa 0s…). Per IKE id and algorithm the first
 /// key replaces whatever pluto had and the others are added, so pluto holds what the latest secure answer said; keys are
 /// loaded again on every Ensure, because a restarted pluto has forgotten them. pluto keeps a whack-loaded key forever (it
-/// knows no TTL) and libreswan 4.10's whack cannot delete one, only replace it: so when an id that had a key gets no secure
-/// answer any more, its key is replaced by a public key whose private half was never kept (a tombstone no peer can prove).
-/// A key must not outlive the DNSSEC proof it was loaded on.
+/// knows no TTL) and libreswan 4.10's whack cannot delete one, only replace it: so any key pluto lists for an id whose
+/// answer is no longer secure (loaded by this process or an earlier one) is replaced by a public key whose private half was
+/// never kept (a tombstone no peer can prove). A key must not outlive the DNSSEC proof it was loaded on.
 /// </summary>
 internal sealed class PlutoKeys(WhackRunner whack)
 {
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>Key id → the whack options (algorithms) of the keys loaded for it last.</summary>
-    private readonly ConcurrentDictionary<string, string[]> loaded = new(StringComparer.Ordinal);
-
     private readonly Lazy<string> rsaTombstone = new(RsaTombstone);
     private readonly Lazy<string> ecdsaTombstone = new(EcdsaTombstone);
 
-    /// <returns>The keys pluto accepted, and a note for each it refused or for each stale id neutralised.</returns>
+    /// <returns>The keys pluto accepted, and a note for each it refused or for each stale key retired.</returns>
     public async Task<(IReadOnlyList<LoadableKey> Loaded, IReadOnlyList<string> Notes)> ApplyAsync(PeerKeyAnswers answers, CancellationToken cancellationToken)
     {
         var accepted = new List<LoadableKey>();
         var notes = new List<string>();
+        if (answers.KeyIds.Count == 0) return (accepted, notes);
+        // What pluto holds now, minus the tombstones this process wrote (those are already harmless).
+        var listing = await whack.RunAsync(["--listpubkeys"], LoadTimeout, cancellationToken).ConfigureAwait(false);
+        var tombstones = new[] { rsaTombstone, ecdsaTombstone }.Where(t => t.IsValueCreated).Select(t => WhackOutput.ShortKeyId(t.Value)).ToHashSet();
+        var held = WhackOutput.ParsePublicKeys(listing.Output).Where(k => !tombstones.Contains(k.ShortKeyId)).ToList();
         foreach (var id in answers.KeyIds)
         {
             var keys = answers.Keys.Where(k => k.Key.KeyId == id).ToList();
-            var stale = loaded.TryGetValue(id, out var before) ? before.Except(keys.Select(k => k.WhackOption)).ToArray() : [];
-            foreach (var option in stale)
-            {
-                var tombstone = option == "--pubkeyecdsa" ? ecdsaTombstone.Value : rsaTombstone.Value;
-                var replace = await whack.RunAsync(["--keyid", id, option, tombstone], LoadTimeout, cancellationToken).ConfigureAwait(false);
-                notes.Add(Refusal(replace) is { } why ? $"could not retire the key loaded earlier for {id}: {why}"
-                    : $"key loaded earlier for {id} retired (replaced by one nobody holds)");
-            }
-            var taken = new List<string>();
+            var taken = new HashSet<string>(StringComparer.Ordinal);
             foreach (var group in keys.GroupBy(k => k.WhackOption))
             {
                 var first = true;
@@ -52,12 +45,18 @@ internal sealed class PlutoKeys(WhackRunner whack)
                     }
                     first = false;
                     accepted.Add(key);
-                    if (!taken.Contains(key.WhackOption)) taken.Add(key.WhackOption);
+                    taken.Add(key.WhackOption);
                 }
             }
-            // What pluto may still hold for this id: what was taken now, and stale keys whose retirement failed.
-            if (taken.Count == 0 && stale.Length == 0) loaded.TryRemove(id, out _);
-            else loaded[id] = taken.ToArray();
+            // Every other algorithm pluto holds a key of for this id rests on no secure answer now.
+            foreach (var option in held.Where(h => h.Id == id).Select(h => h.Type == "ECDSA" ? "--pubkeyecdsa" : "--pubkeyrsa").Distinct()
+                         .Where(o => !taken.Contains(o)).ToList())
+            {
+                var tombstone = option == "--pubkeyecdsa" ? ecdsaTombstone.Value : rsaTombstone.Value;
+                var replace = await whack.RunAsync(["--keyid", id, option, tombstone], LoadTimeout, cancellationToken).ConfigureAwait(false);
+                notes.Add(Refusal(replace) is { } why ? $"could not retire the key pluto holds for {id}: {why}"
+                    : $"key pluto held for {id} retired (no secure IPSECKEY for it now; replaced by one nobody holds)");
+            }
         }
         return (accepted, notes);
     }
