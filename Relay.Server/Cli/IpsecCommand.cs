@@ -134,7 +134,7 @@ public static class IpsecCommand
                     w.WriteString("network", facts.Protection.ToWire());
                     if (facts.ReasonText is { } reason) w.WriteString("reason", reason); else w.WriteNull("reason");
                     // The IPSECKEY the network outcome rests on (ipsec-authenticated only with an ESP SA), then every secure one found.
-                    if (facts.PeerKey is { } proved) WriteKey(w, "authenticatedBy", proved, held: null); else w.WriteNull("authenticatedBy");
+                    if (facts is { Protection: NetworkProtection.IpsecAuthenticated, PeerKey: { } proved }) WriteKey(w, "authenticatedBy", proved, held: null); else w.WriteNull("authenticatedBy");
                     w.WriteStartArray("ipseckeys");
                     foreach (var k in keys) WriteKey(w, null, k.Key, k.HeldByPluto);
                     w.WriteEndArray();
