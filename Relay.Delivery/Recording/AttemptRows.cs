@@ -24,12 +24,12 @@ internal static class AttemptRows
             tls?.Version, tls?.Cipher, tls?.PeerSpki, tls?.PeerSubject, tls?.PeerChain,
             plan.Tlsa.Select(a => a.ToString()).ToList(), plan.TlsaStatus.ToWire(), plan.Mx.ToWire(), plan.AddressStatus.ToWire(),
             Network: (outcome.Network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: outcome.Network?.ReasonText,
-            ResultType: outcome.ResultType?.ToWire());
+            ResultType: outcome.ResultType?.ToWire(), TlsRpt: TlsRpt.TlsRptRows.ForPeer(hop, target, report));
     }
 
     /// <summary>The next hop as a whole, when no session carried the message (plan failed, every peer failed): no peer, nothing sent.</summary>
     public static AttemptRecord ForHop(HopPlan hop, DateTimeOffset started, ClientStage stage, string reply, AttemptOutcome outcome) =>
         new(hop.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, stage.ToWire(), reply, hop.Plan.Policy.Level.ToWire(),
             outcome.Transport?.ToWire(), outcome.How.ToWire(), outcome.Reason, MxDnssec: hop.Plan.Mx?.ToWire(),
-            ResultType: outcome.ResultType?.ToWire());
+            ResultType: outcome.ResultType?.ToWire(), TlsRpt: TlsRpt.TlsRptRows.ForHop(hop, outcome.ResultType));
 }
