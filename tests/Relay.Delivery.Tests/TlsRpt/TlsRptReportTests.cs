@@ -42,8 +42,8 @@ public class TlsRptReportTests(TlsRptWorldFixture world) : IClassFixture<TlsRptW
         var rows = new[]
         {
             // MTA-STS testing: two sessions whose TLS worked, two that met an expired certificate.
-            Row(noon, "dot", "encrypted", null, null, sts, tls: "Tls13"),
-            Row(noon.AddMinutes(1), "dot", "encrypted", null, null, sts, tls: "Tls13"),
+            Row(noon, "dot", "encrypted", null, null, sts, tls: "TLSv1.3"),
+            Row(noon.AddMinutes(1), "dot", "encrypted", null, null, sts, tls: "TLSv1.3"),
             Row(noon.AddMinutes(2), "tls", null, "certificate expired", "certificate-expired", sts),
             Row(noon.AddMinutes(3), "tls", null, "certificate expired", "certificate-expired", sts),
             // Opportunistic, no STARTTLS: delivered in cleartext, a starttls-not-supported failure with no HELO known.
@@ -55,8 +55,8 @@ public class TlsRptReportTests(TlsRptWorldFixture world) : IClassFixture<TlsRptW
             Row(noon.AddMinutes(6), "connect", null, "connection refused", null, new TlsRptFacts("no-policy-found", [], []), peer: "mx-plain.rpt.test", address: "192.0.2.31"),
             Row(noon.AddMinutes(7), "dot", "cleartext", "policy-none", null, new TlsRptFacts("no-policy-found", [], [], "192.0.2.10"), peer: "mx-plain.rpt.test", address: "192.0.2.30", level: "none"),
             // The neighbouring days.
-            Row(noon.AddHours(-12).AddSeconds(-1), "dot", "encrypted", null, null, sts, tls: "Tls13"),
-            Row(noon.AddHours(12), "dot", "encrypted", null, null, sts, tls: "Tls13"),
+            Row(noon.AddHours(-12).AddSeconds(-1), "dot", "encrypted", null, null, sts, tls: "TLSv1.3"),
+            Row(noon.AddHours(12), "dot", "encrypted", null, null, sts, tls: "TLSv1.3"),
         };
         foreach (var row in rows) await h.Database.Attempts.RecordAsync(row, [], CancellationToken.None);
         return (day, recipient);
