@@ -150,7 +150,8 @@ public static class SessionOpener
         }
     }
 
-    /// <summary>The first word of the EHLO reply's first line: the name the server calls itself (RFC 5321 §4.1.1.1), cut to a DNS name's length.</summary>
+    /// <summary>The first word of the EHLO (or HELO) reply's first line, the name the server calls itself (RFC 5321 §4.1.1.1);
+    /// null unless it is printable ASCII no longer than a DNS name.</summary>
     private static string? HeloName(ServerReply ehlo) =>
         ehlo.Lines.Count > 0 && ehlo.Lines[0].Split(' ', 2)[0] is { Length: > 0 and <= 253 } name && name.All(c => c is > ' ' and < '\x7f') ? name : null;
 

@@ -45,6 +45,9 @@ internal static class TlsRptCommand
         {
             var only = parse.GetValue(sendDomain) is { } d ? Domain(d) : null;
             var day = Day(parse.GetValue(sendDay));
+            // A report is sent once: sending a day still running would leave the rest of it out for good.
+            if (day >= DateOnly.FromDateTime(DateTime.UtcNow))
+                throw new UsageException($"--day '{day:yyyy-MM-dd}' has not ended yet (UTC); a report covers a whole day");
             var config = CliContext.Config();
             var delivery = DeliveryOptionsReader.Read(config);
             var options = TlsRptOptionsReader.Read(config, delivery);

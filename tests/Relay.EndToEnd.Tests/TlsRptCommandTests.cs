@@ -9,6 +9,7 @@ public class TlsRptCommandTests
     [Theory]
     [InlineData("--day '2026-13-01'", "tlsrpt", "show", "example.org", "--day", "2026-13-01")]
     [InlineData("--day 'yesterday'", "tlsrpt", "send", "--day", "yesterday")]
+    [InlineData("--day '2999-01-01' has not ended yet", "tlsrpt", "send", "--day", "2999-01-01")]
     [InlineData("DOMAIN 'bad..example'", "tlsrpt", "show", "bad..example", "--day", "2026-12-01")]
     [InlineData("DOMAIN 'bad..example'", "tlsrpt", "send", "--day", "2026-12-01", "bad..example")]
     public async Task Bad_day_or_domain_exits_2_naming_the_value(string named, params string[] command)
