@@ -24,7 +24,7 @@ internal static class AttemptRows
             tls?.Version, tls?.Cipher, tls?.PeerSpki, tls?.PeerSubject, tls?.PeerChain,
             plan.Tlsa.Select(a => a.ToString()).ToList(), plan.TlsaStatus.ToWire(), plan.Mx.ToWire(), plan.AddressStatus.ToWire(),
             Network: (outcome.Network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: outcome.Network?.ReasonText,
-            ResultType: outcome.ResultType?.ToWire());
+            ResultType: outcome.ResultType?.ToWire(), TlsRpt: TlsRpt.TlsRptRows.ForPeer(hop, target, report));
     }
 
     /// <summary>
@@ -37,5 +37,5 @@ internal static class AttemptRows
         new(hop.NextHop, null, null, null, started, DateTimeOffset.UtcNow - started, stage.ToWire(), reply, hop.Plan.Policy.Level.ToWire(),
             outcome.Transport?.ToWire(), outcome.How.ToWire(), outcome.Reason, MxDnssec: hop.Plan.Mx?.ToWire(),
             Network: (network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: network?.ReasonText,
-            ResultType: outcome.ResultType?.ToWire());
+            ResultType: outcome.ResultType?.ToWire(), TlsRpt: TlsRpt.TlsRptRows.ForHop(hop, outcome.ResultType));
 }

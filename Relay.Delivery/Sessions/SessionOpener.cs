@@ -76,13 +76,13 @@ public static class SessionOpener
         var keep = false;
         try
         {
-            report = report with { Connected = true, Stage = ClientStage.Greeting };
+            report = report with { Connected = true, Stage = ClientStage.Greeting, LocalAddress = client.LocalEndPoint.Address.ToString() };
             var greeting = await client.ReadGreetingAsync(cancellationToken).ConfigureAwait(false);
             if (greeting.Code != 220) return Refused(report, greeting);
             report = report with { Stage = ClientStage.Ehlo };
             var ehlo = await client.EhloAsync(options.Hostname, cancellationToken).ConfigureAwait(false);
             if (ehlo.Code != 250) return Refused(report, ehlo);
-            report = report with { EhloAccepted = true, StartTlsOffered = client.Capabilities.StartTls };
+            report = report with { EhloAccepted = true, StartTlsOffered = client.Capabilities.StartTls, PeerHelo = HeloName(ehlo) };
 
             if (mode == TlsMode.Never || report.CleartextRetry)
                 return Established();
@@ -149,6 +149,11 @@ public static class SessionOpener
             return new Opened(new EstablishedSession(client, target, report, OutcomeClassifier.Channel(plan, report)), report);
         }
     }
+
+    /// <summary>The first word of the EHLO (or HELO) reply's first line, the name the server calls itself (RFC 5321 §4.1.1.1);
+    /// null unless it is printable ASCII no longer than a DNS name.</summary>
+    private static string? HeloName(ServerReply ehlo) =>
+        ehlo.Lines.Count > 0 && ehlo.Lines[0].Split(' ', 2)[0] is { Length: > 0 and <= 253 } name && name.All(c => c is > ' ' and < '\x7f') ? name : null;
 
     private static Opened Refused(AttemptReport report, ServerReply reply) => new(null, report with { Error = reply.ToString(), ErrorReply = reply });
 }

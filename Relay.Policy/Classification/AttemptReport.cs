@@ -57,4 +57,10 @@ public sealed record AttemptReport(
     NetworkFacts? Network = null)
 {
     public IReadOnlyList<RecipientReply> Recipients { get; init; } = Recipients ?? [];
+
+    /// <summary>Our address on the connection, once connected (RFC 8460 `sending-mta-ip`).</summary>
+    public string? LocalAddress { get; init; }
+
+    /// <summary>The name the peer gave in its first EHLO (or HELO) reply (RFC 8460 `receiving-mx-helo`); never trusted, only reported.</summary>
+    public string? PeerHelo { get; init; }
 }

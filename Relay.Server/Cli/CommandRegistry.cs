@@ -13,6 +13,7 @@ internal static class CommandRegistry
         yield return DaneVerifyCommand.Build();
         yield return CheckCommand.Build();
         yield return PeersCommand.Build();
+        yield return TlsRptCommand.Build();
         yield return PolicyCommand.Build();
         yield return IpsecCommand.Build();
         yield return QueueCommand.Build(CliContext.ConnectionString, () => CliContext.Config().Hostname);

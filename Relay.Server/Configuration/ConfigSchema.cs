@@ -89,8 +89,8 @@ public static class ConfigSchema
         Key("Ipsec:PolicyDirectory", ValueKind.Path, null, "directory of the libreswan policy group files"),
         Key("Ipsec:Command", ValueKind.Path, "ipsec", "the `ipsec` executable whose `whack` talks to pluto"),
         Int("MtaSts:Port", 1, 65535, 443, "port of the MTA-STS policy fetch (tests change it)"),
-        Key("TlsRpt:Organization", Text, null, "organization-name of the TLS reports we send"),
-        Key("TlsRpt:Contact", Text, null, "contact-info of the TLS reports we send (`mailto:…`)"),
+        Key("TlsRpt:Organization", Text, null, "organization-name of the TLS reports (RFC 8460) we send; unset: Relay:Hostname"),
+        Key("TlsRpt:Contact", Text, null, "contact-info of the TLS reports we send (`mailto:…`), also their From; unset: mailto:postmaster@Relay:Hostname"),
         Key("Metrics:Listen", Endpoint, "127.0.0.1:9464", "the `/metrics`, `/healthz`, `/readyz` endpoint of every `relay serve` process (port 0: any free port)"),
         OneOf("Logging:Format", "text", "log line format", "text", "json"),
     ];

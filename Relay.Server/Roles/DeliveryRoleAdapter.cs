@@ -13,6 +13,7 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
     private readonly CancellationTokenSource stop = new();
     private Task? running;
     private IpsecSidecarMonitor? ipsec;
+    private Task? reports;
 
     public string Name => "delivery";
 
@@ -26,6 +27,7 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
             ipsec.Start();
         }
         running = Task.Run(() => role.RunAsync(stop.Token), CancellationToken.None);
+        reports = TlsRptRound.Start(config, options, db, loggers, stop.Token);
         return Task.CompletedTask;
     }
 
@@ -37,6 +39,9 @@ internal sealed class DeliveryRoleAdapter(RelayConfig config, RelayDatabase db, 
         if (running is null) return;
         try { await running.WaitAsync(drain + TimeSpan.FromSeconds(5)); }
         catch (OperationCanceledException) { }
+        if (reports is not null)
+            try { await reports.WaitAsync(TimeSpan.FromSeconds(5)); }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
     }
 
     public async ValueTask DisposeAsync()

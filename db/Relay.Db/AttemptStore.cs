@@ -58,10 +58,12 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         await using var command = new NpgsqlCommand("""
             insert into delivery_attempts (next_hop, peer_name, peer_address, peer_port, started_at, duration_ms, stage, reply,
                 policy_level, transport, how, reason, tls_version, tls_cipher, peer_spki_sha256, peer_cert_subject,
-                peer_cert_chain, tlsa_records, tlsa_status, mx_dnssec, address_dnssec, network, network_reason, result_type)
+                peer_cert_chain, tlsa_records, tlsa_status, mx_dnssec, address_dnssec, network, network_reason, result_type,
+                tlsrpt_policy_type, tlsrpt_policy_strings, tlsrpt_mx_hosts, tlsrpt_sending_ip, tlsrpt_receiving_helo)
             values (@next_hop, @peer_name, @peer_address, @peer_port, @started_at, @duration_ms, @stage, @reply,
                 @policy_level, @transport, @how, @reason, @tls_version, @tls_cipher, @spki, @subject,
-                @chain, @tlsa, @tlsa_status, @mx_dnssec, @address_dnssec, @network, @network_reason, @result_type)
+                @chain, @tlsa, @tlsa_status, @mx_dnssec, @address_dnssec, @network, @network_reason, @result_type,
+                @tlsrpt_policy_type, @tlsrpt_policy_strings, @tlsrpt_mx_hosts, @tlsrpt_sending_ip, @tlsrpt_receiving_helo)
             returning id
             """, connection, transaction);
         var p = command.Parameters;
@@ -82,6 +84,11 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         p.AddWithValue("network", a.Network);
         AddText(p, "network_reason", a.NetworkReason);
         AddText(p, "result_type", a.ResultType);
+        AddText(p, "tlsrpt_policy_type", a.TlsRpt?.PolicyType);
+        p.AddWithValue("tlsrpt_policy_strings", (a.TlsRpt?.PolicyStrings ?? []).ToArray());
+        p.AddWithValue("tlsrpt_mx_hosts", (a.TlsRpt?.MxHosts ?? []).ToArray());
+        AddText(p, "tlsrpt_sending_ip", a.TlsRpt?.SendingIp);
+        AddText(p, "tlsrpt_receiving_helo", a.TlsRpt?.ReceivingHelo);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 

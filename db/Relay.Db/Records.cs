@@ -113,7 +113,15 @@ public sealed record AttemptRecord(
     string? AddressDnssec = null,
     string Network = "none",
     string? NetworkReason = null,
-    string? ResultType = null);
+    string? ResultType = null,
+    TlsRptFacts? TlsRpt = null);
+
+/// <summary>
+/// What an attempt adds to the TLS report of its domain (RFC 8460 §4.4; migration 0006): the policy type and its strings
+/// and MX hosts, our source address, and the name the MX gave in its EHLO reply.
+/// </summary>
+public sealed record TlsRptFacts(string PolicyType, IReadOnlyList<string> PolicyStrings, IReadOnlyList<string> MxHosts,
+    string? SendingIp = null, string? ReceivingHelo = null);
 
 public sealed record Page(int Offset = 0, int Limit = 50)
 {

@@ -27,6 +27,8 @@ public sealed class RelayDatabase : IAsyncDisposable
         Sessions = new InboundSessionStore(DataSource);
         Peers = new PeerAdmin(DataSource);
         StsPolicies = new StsPolicyStore(DataSource);
+        TlsRptReader = new TlsRptReader(DataSource);
+        TlsRpt = new TlsRptStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -47,6 +49,9 @@ public sealed class RelayDatabase : IAsyncDisposable
     public PeerAdmin Peers { get; }
     /// <summary>The MTA-STS policy cache.</summary>
     public StsPolicyStore StsPolicies { get; }
+    /// <summary>TLS reporting (RFC 8460): the day's attempts per domain, and the ledger of reports sent.</summary>
+    public TlsRptReader TlsRptReader { get; }
+    public TlsRptStore TlsRpt { get; }
 
     public Migrator Migrator() => new(DataSource);
 

@@ -30,6 +30,8 @@ public sealed class SmtpClientSession : IAsyncDisposable
     }
 
     public IPEndPoint RemoteEndPoint => (IPEndPoint)socket.RemoteEndPoint!;
+    /// <summary>Our end of the connection (TLS reports name it as the sending MTA's address).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)socket.LocalEndPoint!;
     public SmtpCapabilities Capabilities { get; private set; } = SmtpCapabilities.None;
     public TlsSessionInfo? Tls { get; private set; }
 
