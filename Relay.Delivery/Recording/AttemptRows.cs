@@ -24,7 +24,14 @@ internal static class AttemptRows
             tls?.Version, tls?.Cipher, tls?.PeerSpki, tls?.PeerSubject, tls?.PeerChain,
             plan.Tlsa.Select(a => a.ToString()).ToList(), plan.TlsaStatus.ToWire(), plan.Mx.ToWire(), plan.AddressStatus.ToWire(),
             Network: (outcome.Network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: outcome.Network?.ReasonText,
-            ResultType: outcome.ResultType?.ToWire());
+            ResultType: outcome.ResultType?.ToWire())
+        {
+            // What peer history remembers of this session (an EHLO is a fact about the peer even when nothing was sent),
+            // and the classifier's verdict against that history.
+            Observation = report.Connected ? new PeerObservation(report.EhloAccepted ? report.StartTlsOffered : null, tls is not null) : null,
+            Downgrade = outcome.Downgrade,
+            KeyChanged = outcome.KeyChanged,
+        };
     }
 
     /// <summary>The next hop as a whole, when no session carried the message (plan failed, every peer failed): no peer, nothing sent.</summary>

@@ -27,6 +27,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         Sessions = new InboundSessionStore(DataSource);
         Peers = new PeerAdmin(DataSource);
         StsPolicies = new StsPolicyStore(DataSource);
+        PeerHistory = new PeerHistoryStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -47,6 +48,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     public PeerAdmin Peers { get; }
     /// <summary>The MTA-STS policy cache.</summary>
     public StsPolicyStore StsPolicies { get; }
+    /// <summary>Peer history for downgrade detection (what planning reads; attempts write it).</summary>
+    public PeerHistoryStore PeerHistory { get; }
 
     public Migrator Migrator() => new(DataSource);
 
