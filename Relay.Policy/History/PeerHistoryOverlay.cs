@@ -25,10 +25,12 @@ public static class PeerHistoryOverlay
             WindowText: settings.WindowText,
             StartTlsOfferedAt: facts.StartTlsOfferedAt,
             TlsEstablishedAt: facts.TlsEstablishedAt);
+        var unshaped = peer.WithoutHistory ?? peer;
         if (!settings.DowngradeProtection || !input.TlsRecently || explicitPolicy || peer.Mode != PeerMode.Opportunistic)
-            return peer with { History = input };
+            return peer with { History = input, WithoutHistory = unshaped };
         return peer with
         {
+            WithoutHistory = unshaped,
             Mode = PeerMode.Encrypt,
             CleartextFallbackAllowed = false,
             History = input with { Protected = true },

@@ -62,6 +62,11 @@ public sealed record PeerPlan(
     /// the history raised this peer from opportunistic to TLS-required (<see cref="History.PeerHistoryOverlay"/>).</summary>
     public History.PeerHistoryInput? History { get; init; }
 
+    /// <summary>This peer's plan as DNS and policy made it, before its history shaped it (null when history did not): what a
+    /// parked session is matched on (history only raises; the session is checked against the raised plan too). Not part of
+    /// equality.</summary>
+    public PeerPlan? WithoutHistory { get; init; }
+
     /// <summary>Who requires TLS of this peer, for operator texts: the downgrade protection of its history, or the level in force.</summary>
     public string TlsRequirer => History is { Protected: true } h
         ? $"downgrade protection (TLS with {Host} completed within the last {h.WindowText}; `relay peers forget {Host}` clears it)"
