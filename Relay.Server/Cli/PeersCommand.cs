@@ -23,7 +23,7 @@ public static class PeersCommand
             var (name, error) = PeerName.Parse(parse.GetValue(peer));
             if (name is null)
             {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"relay peers forget: {error}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"relay: {error}");
                 return RelayCli.BadInput;
             }
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken);
@@ -32,7 +32,7 @@ public static class PeersCommand
             if (parse.GetValue(json))
                 await output.WriteLineAsync(JsonSerializer.Serialize(new { peer = name, forgotten = removed }, Json));
             else if (removed == 0)
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"relay peers forget: no recorded peer '{name}'");   // a negative answer, like queue's "no message"
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"relay: no recorded peer '{name}'");   // a negative answer, like queue's "no message"
             else
                 await output.WriteLineAsync($"relay: forgot {removed} peer record(s) for '{name}'");
             return removed == 0 ? RelayCli.Negative : RelayCli.Ok;
