@@ -33,6 +33,12 @@ public sealed record DeliveryOptions
     /// <summary>Port of the MTA-STS policy fetch, https://mta-sts.DOMAIN:PORT/ (Relay:MtaSts:Port); 443 except in tests.</summary>
     public int MtaStsPort { get; init; } = 443;
 
+    /// <summary>
+    /// Peer history (Relay:Delivery:DowngradeProtection, Relay:Delivery:DowngradeWindow): a peer that completed TLS within the
+    /// window gets no cleartext while protection is on; a possible downgrade is flagged either way.
+    /// </summary>
+    public Policy.History.HistorySettings History { get; init; } = Policy.History.HistorySettings.Default;
+
     /// <summary>Next hops delivered at the same time by this process.</summary>
     public int Workers { get; init; } = 4;
 

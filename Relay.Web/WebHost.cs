@@ -135,6 +135,7 @@ public static class WebHost
         LoginEndpoints.Map(app);
         OverviewPage.Map(app);
         PeersPages.Map(app);
+        PeerHistorySection.Map(app);
         QueuePages.Map(app);
         PolicyPages.Map(app);
         InboundPage.Map(app);

@@ -1,5 +1,6 @@
 using Relay.Db;
 using Relay.Dns;
+using Relay.Policy.History;
 using Relay.Policy.MtaSts;
 using Relay.Policy.Planning;
 
@@ -34,7 +35,24 @@ public sealed class HopPlanner(IDnsResolver? dns, RelayDatabase? database, Deliv
                 foreach (var address in peer.Addresses)
                     if (targets.Count < options.MaxAddressesPerAttempt)
                         targets.Add(new PeerTarget(peer, address, hop.Port));
-        return new HopPlan(nextHop, plan, targets);
+        return new HopPlan(nextHop, plan, await WithHistoryAsync(plan, targets, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Peer history (TOFU) is kept per peer, MX name and address, so it shapes each target's plan: the one place it enters
+    /// delivery. <see cref="PeerHistoryOverlay"/> decides; the session and the classifier read only the plan.
+    /// </summary>
+    private async Task<IReadOnlyList<PeerTarget>> WithHistoryAsync(DeliveryPlan plan, List<PeerTarget> targets, CancellationToken cancellationToken)
+    {
+        if (database is null || targets.Count == 0) return targets;
+        var history = await database.PeerHistory.LoadAsync(targets.Select(t => (t.Name, t.Address.ToString())).Distinct().ToList(), cancellationToken)
+            .ConfigureAwait(false);
+        if (history.Count == 0) return targets;
+        var now = DateTimeOffset.UtcNow;
+        return targets.Select(t => history.TryGetValue((t.Name, t.Address.ToString()), out var row)
+            ? t with { Plan = PeerHistoryOverlay.Apply(t.Plan, new PeerHistoryFacts(row.StartTlsOfferedAt, row.TlsEstablishedAt, row.Keys),
+                options.History, plan.Policy.Explicit is not null, now) }
+            : t).ToList();
     }
 
     private async Task<(IReadOnlyList<DestinationPolicy> Policies, string? Unreadable)> PoliciesAsync(CancellationToken cancellationToken)

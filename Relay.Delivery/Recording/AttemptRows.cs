@@ -24,7 +24,14 @@ internal static class AttemptRows
             tls?.Version, tls?.Cipher, tls?.PeerSpki, tls?.PeerSubject, tls?.PeerChain,
             plan.Tlsa.Select(a => a.ToString()).ToList(), plan.TlsaStatus.ToWire(), plan.Mx.ToWire(), plan.AddressStatus.ToWire(),
             Network: (outcome.Network?.Protection ?? NetworkProtection.None).ToWire(), NetworkReason: outcome.Network?.ReasonText,
-            ResultType: outcome.ResultType?.ToWire(), TlsRpt: TlsRpt.TlsRptRows.ForPeer(hop, target, report));
+            ResultType: outcome.ResultType?.ToWire(), TlsRpt: TlsRpt.TlsRptRows.ForPeer(hop, target, report))
+        {
+            // What peer history remembers of this session (an EHLO is a fact about the peer even when nothing was sent),
+            // and the classifier's verdict against that history.
+            Observation = report.Connected ? new PeerObservation(report.EhloAccepted ? report.StartTlsOffered : null, tls is not null) : null,
+            Downgrade = outcome.Downgrade,
+            KeyChanged = outcome.KeyChanged,
+        };
     }
 
     /// <summary>

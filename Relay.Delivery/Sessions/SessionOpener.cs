@@ -44,7 +44,7 @@ public static class SessionOpener
             : plan.CleartextFallbackAllowed && !messageRequiresTls ? TlsMode.Opportunistic
             : TlsMode.Required;
 
-        var requirer = plan.RequiresTls ? $"policy {plan.EffectiveLevel.ToWire()}" : "the message (REQUIRETLS)";
+        var requirer = plan.RequiresTls ? plan.TlsRequirer : "the message (REQUIRETLS)";
         var first = await OpenOnceAsync(target, mode, requirer, retryOf: null, authenticator, options, cancellationToken).ConfigureAwait(false);
         if (!first.RetryInCleartext) return (first.Session, first.Report);
         // The peer refused or broke TLS and the plan allows cleartext: a fresh connection, so nothing

@@ -34,4 +34,11 @@ public sealed record AttemptOutcome(
     NetworkFacts? Network = null)
 {
     public bool NothingSent => Transport is null;
+
+    /// <summary>Operator text when the attempt, measured against the peer's history, is a possible downgrade (RFC 7435 §3):
+    /// STARTTLS offered recently and not now, or TLS that completed recently and now fails. Null otherwise.</summary>
+    public string? Downgrade { get; init; }
+
+    /// <summary>The handshake presented an SPKI the peer's earlier handshakes did not: recorded and shown, never blocking.</summary>
+    public bool KeyChanged { get; init; }
 }

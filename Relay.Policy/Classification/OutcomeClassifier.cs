@@ -1,4 +1,5 @@
 using System.Globalization;
+using Relay.Policy.History;
 using Relay.Policy.Planning;
 using Relay.Smtp.Client;
 
@@ -8,7 +9,8 @@ namespace Relay.Policy.Classification;
 /// Classify(plan, report) → the whole outcome of one attempt: transport (or nothing sent), how, reason, RFC 8460
 /// result type and each recipient's fate. The only place that decides these (DESIGN.md § Message flow, step 5), and
 /// the only place that decides `verified`: DANE with a secure peer choice and secure TLSA, `secure`, `fingerprint`,
-/// or `verify` with a secure peer choice. Everything unknown is temporary.
+/// or `verify` with a secure peer choice. Everything unknown is temporary. Against the history the plan carries it also
+/// flags a possible downgrade and a changed certificate key (<see cref="DowngradeDetector"/>); neither changes the fates.
 /// </summary>
 public static class OutcomeClassifier
 {
@@ -21,10 +23,12 @@ public static class OutcomeClassifier
             var why = report.Error ?? channel.Unmet ?? report.Recipients.FirstOrDefault(r => r.Code is not null)?.Text
                 ?? $"the session ended at {report.Stage.ToWire()} before MAIL FROM was accepted";
             return new AttemptOutcome(null, AuthenticationMethod.None, why, channel.ResultType, channel.RequirementMet,
-                report.Recipients.Select(r => Recipient(r, report, unmet: channel.Unmet)).ToArray(), report.Network);
+                report.Recipients.Select(r => Recipient(r, report, unmet: channel.Unmet)).ToArray(), report.Network)
+                { Downgrade = DowngradeDetector.Detect(peer, report), KeyChanged = DowngradeDetector.KeyChanged(peer, report) };
         }
         var recipients = report.Recipients.Select(r => Recipient(r, report, channel.Unmet)).ToArray();
-        return new AttemptOutcome(channel.Transport, channel.How, channel.Reason, channel.ResultType, channel.RequirementMet, recipients, report.Network);
+        return new AttemptOutcome(channel.Transport, channel.How, channel.Reason, channel.ResultType, channel.RequirementMet, recipients, report.Network)
+            { Downgrade = DowngradeDetector.Detect(peer, report), KeyChanged = DowngradeDetector.KeyChanged(peer, report) };
     }
 
     /// <summary>
@@ -140,7 +144,7 @@ public static class OutcomeClassifier
             PeerMode.Fingerprint => how == AuthenticationMethod.Fingerprint,
             _ => false,
         };
-        return met ? (true, null) : (false, $"policy {peer.EffectiveLevel.ToWire()} not met: {transport.ToWire()}{(reason is null ? "" : " (" + reason + ")")}");
+        return met ? (true, null) : (false, $"{peer.TlsRequirer} not met: {transport.ToWire()}{(reason is null ? "" : " (" + reason + ")")}");
     }
 
     private static RecipientDisposition Recipient(RecipientReply reply, AttemptReport report, string? unmet)

@@ -58,6 +58,20 @@ public sealed record PeerPlan(
     /// failure enforcement would have caused; null otherwise.</summary>
     public MtaSts.StsTestingFacts? StsTesting { get; init; }
 
+    /// <summary>The peer's recorded history (TOFU, RFC 7435 §3), null when it has none; <see cref="History.PeerHistoryInput.Protected"/>:
+    /// the history raised this peer from opportunistic to TLS-required (<see cref="History.PeerHistoryOverlay"/>).</summary>
+    public History.PeerHistoryInput? History { get; init; }
+
+    /// <summary>This peer's plan as DNS and policy made it, before its history shaped it (null when history did not): what a
+    /// parked session is matched on (history only raises; the session is checked against the raised plan too). Not part of
+    /// equality.</summary>
+    public PeerPlan? WithoutHistory { get; init; }
+
+    /// <summary>Who requires TLS of this peer, for operator texts: the downgrade protection of its history, or the level in force.</summary>
+    public string TlsRequirer => History is { Protected: true } h
+        ? $"downgrade protection (TLS with {Host} completed within the last {h.WindowText}; `relay peers forget {Host}` clears it)"
+        : $"policy {EffectiveLevel.ToWire()}";
+
     public bool RequiresTls => Mode is PeerMode.Encrypt or PeerMode.Dane or PeerMode.Pkix or PeerMode.Fingerprint;
 
     /// <summary>STARTTLS is tried at all (every mode but `none`'s cleartext and Skip).</summary>
@@ -86,6 +100,7 @@ public sealed record PeerPlan(
         && Host == other.Host && Preference == other.Preference && Level == other.Level && Mode == other.Mode && Mx == other.Mx
         && AddressStatus == other.AddressStatus && TlsaStatus == other.TlsaStatus && TlsaBaseDomain == other.TlsaBaseDomain && Sni == other.Sni
         && CleartextFallbackAllowed == other.CleartextFallbackAllowed && Why == other.Why && Sts == other.Sts && Equals(StsTesting, other.StsTesting)
+        && Equals(History, other.History)
         && Addresses.ToHashSet().SetEquals(other.Addresses)
         && Tlsa.SequenceEqual(other.Tlsa) && UsableTlsa.SequenceEqual(other.UsableTlsa)
         && ReferenceIdentifiers.SequenceEqual(other.ReferenceIdentifiers) && Fingerprints.SequenceEqual(other.Fingerprints);

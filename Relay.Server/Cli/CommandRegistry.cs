@@ -12,7 +12,7 @@ internal static class CommandRegistry
         yield return TlsaCommand.Build();
         yield return DaneVerifyCommand.Build();
         yield return CheckCommand.Build();
-        yield return PeersCommand.Build();
+        yield return PeersCommand.Build(CliContext.ConnectionString);
         yield return TlsRptCommand.Build();
         yield return PolicyCommand.Build();
         yield return IpsecCommand.Build();

@@ -162,6 +162,7 @@ public static class QueueCommand
             tls = a.TlsVersion is null ? null : new { version = a.TlsVersion, cipher = a.TlsCipher, spki = a.Spki },
             certificate = a.CertSubject, tlsa = a.Tlsa, tlsaStatus = a.TlsaStatus, mxDnssec = a.MxDnssec, addressDnssec = a.AddressDnssec,
             network = a.Network, networkReason = a.NetworkReason, resultType = a.ResultType,
+            downgrade = a.Downgrade, downgradeReason = a.DowngradeReason, keyChanged = a.KeyChanged,
             recipients = a.Recipients.Select(r => new { address = r.Address, result = r.Result, reply = r.Reply }),
         }),
     };

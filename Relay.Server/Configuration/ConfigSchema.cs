@@ -75,6 +75,8 @@ public static class ConfigSchema
         Time("Delivery:Lifetime", "1m", "365d", "5d", "how long a message is retried before it bounces"),
         Time("Delivery:IdlePoll", "1s", "1h", "30s", "longest sleep when the queue looks empty (NOTIFY wakes delivery sooner)"),
         Time("Delivery:DelayWarning", "1m", "365d", null, "when to send a delay DSN (off when not set)"),
+        Key("Delivery:DowngradeProtection", ValueKind.Boolean, "true", "a peer that completed TLS within Relay:Delivery:DowngradeWindow gets no cleartext under an opportunistic plan: the mail defers until the history ages out or `relay peers forget PEER` (possible downgrades are flagged either way)"),
+        Time("Delivery:DowngradeWindow", "1m", "365d", "30d", "how long a peer's STARTTLS offer or completed TLS counts as recent for downgrade detection and protection"),
 
         Key("Web:Listen", Endpoint, "127.0.0.1:8080", "admin UI endpoints", List),
         Key("Web:AllowedHosts", ValueKind.Hostname, null, "host names the UI answers to besides Relay:Hostname, IP literals and localhost (e.g. a reverse proxy's)", List),

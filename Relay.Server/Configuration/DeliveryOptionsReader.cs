@@ -52,6 +52,8 @@ internal static class DeliveryOptionsReader
             Ipsec = Ipsec(config),
             TrustAnchors = TrustAnchors(config.Raw["Tls:TrustAnchors"]),
             MtaStsPort = ConfigValues.Integer(relay, "MtaSts:Port"),
+            History = new Relay.Policy.History.HistorySettings(ConfigValues.Boolean(relay, "Delivery:DowngradeProtection"),
+                ConfigValues.Duration(relay, "Delivery:DowngradeWindow")),
         };
     }
 

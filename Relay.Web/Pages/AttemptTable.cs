@@ -18,12 +18,17 @@ public static class AttemptTable
         ? Html.Of($"{Badges.Transport(null)}<div class=\"literal not-sent\">{a.Stage}: {a.Reason}</div>")
         : Html.Of($"{Badges.Transport(a.Transport)}<div class=\"muted\">how: {a.How}</div>{(a.Reason is null ? SafeHtml.Empty : Html.Of($"<div class=\"literal\">{a.Reason}</div>"))}");
 
+    /// <summary>The classifier's verdict against peer history: a possible downgrade (with why) and a changed certificate key.</summary>
+    private static SafeHtml History(AttemptView a) => Html.Join([
+        a.Downgrade ? Html.Of($"<div class=\"downgrade\"><span class=\"badge t-cleartext\">⚠ possible downgrade</span><div class=\"literal\">{a.DowngradeReason}</div></div>") : SafeHtml.Empty,
+        a.KeyChanged ? Html.Raw("<div><span class=\"badge t-encrypted key-changed\">certificate key changed</span></div>") : SafeHtml.Empty]);
+
     private static Func<AttemptView, SafeHtml> Row(bool showPeer) => a => Html.Of($"""
         <tr class="{Badges.CleartextRowClass(a.Transport)}" data-transport="{a.Transport ?? "nothing-sent"}">
           <td>{Badges.Time(a.StartedAt)}<div class="muted">{a.DurationMs} ms</div></td>
           {(showPeer ? Html.Of($"<td>{(a.Peer is null ? Layout.Text(null) : Html.Of($"<a href=\"{PeersPages.DetailUrl(a.Peer, a.Address ?? "")}\">{a.Peer}</a>"))}<div class=\"muted\">{a.Address}</div></td>") : SafeHtml.Empty)}
           <td>{a.Stage}</td>
-          <td>{Outcome(a)}{(a.ResultType is null ? SafeHtml.Empty : Html.Of($"<div class=\"muted\">TLS-RPT: {a.ResultType}</div>"))}</td>
+          <td>{Outcome(a)}{(a.ResultType is null ? SafeHtml.Empty : Html.Of($"<div class=\"muted\">TLS-RPT: {a.ResultType}</div>"))}{History(a)}</td>
           <td>{a.PolicyLevel}</td>
           <td>{Layout.Text(a.TlsVersion)}<div class="muted">{a.TlsCipher}</div>{(a.CertSubject is null ? SafeHtml.Empty : Html.Of($"<div class=\"literal cert-subject\">{a.CertSubject}</div>"))}</td>
           <td>{Badges.Dnssec(a.MxDnssec)} / {Badges.Dnssec(a.AddressDnssec)}<div>TLSA: {Badges.Dane(a.TlsaStatus, a.Tlsa.Count)}</div></td>

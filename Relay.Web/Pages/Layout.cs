@@ -37,6 +37,7 @@ public static class Layout
         ["policy-deleted"] = "The destination policy was deleted.",
         ["ipsec-saved"] = "The IPsec class was saved.",
         ["ipsec-deleted"] = "The IPsec class was deleted.",
+        ["peer-forgotten"] = "The peer's history was forgotten: no downgrade flag or protection until it is seen again.",
     };
 
     public static IResult Page(HttpContext context, string title, SafeHtml body, int statusCode = StatusCodes.Status200OK)

@@ -38,7 +38,7 @@ public static class PeersPages
                   <label>Sort <select name="sort">{Layout.Option("domain", "by domain", query["sort"].FirstOrDefault() ?? "domain")}{Layout.Option("last-seen", "last seen first", query["sort"].FirstOrDefault())}{Layout.Option("weakest", "weakest first", query["sort"].FirstOrDefault())}</select></label>
                   <label><span><input type="checkbox" name="downgraded" value="1"{(filter.DowngradedOnly ? Html.Raw(" checked") : SafeHtml.Empty)}> got worse only</span></label>
                   <button type="submit">Filter</button> <a href="/peers">clear</a>
-                  <a href="/export/peers.csv">CSV</a>
+                  <a href="/export/peers.csv">CSV</a> <a href="{PeerHistorySection.DowngradesUrl}">possible downgrades</a>
                 </form>
                 <p class="muted">With an outcome and a period, a peer is listed when it had an attempt with that outcome in the period; with an outcome alone, when its latest attempt had it.</p>
                 <table class="peers"><thead><tr><th>Peer</th><th>Address</th><th>Latest outcome</th><th>TLS</th><th>Certificate (SPKI SHA-256)</th><th>DANE</th><th>Last seen</th><th>Attempts</th><th>Share</th></tr></thead>
@@ -59,6 +59,7 @@ public static class PeersPages
             var page = Layout.Paging(context, 50);
             var evidence = await db.PeerReader.GetPeerEvidenceAsync(name, address, cancellationToken);
             var attempts = await db.PeerReader.ListPeerAttemptsAsync(name, address, page, cancellationToken);
+            var history = await db.PeerHistory.GetDetailAsync(name, address, cancellationToken);
             return Layout.Page(context, $"Peer {peer.Name} ({peer.Address})", Html.Of($"""
                 {Warnings(peer)}
                 <dl class="facts">
@@ -79,6 +80,7 @@ public static class PeersPages
                 </dl>
                 <h3>Chain presented (one subject per line)</h3>
                 <pre class="cert-chain">{evidence.CertChain ?? "—"}</pre>
+                {PeerHistorySection.Render(context, peer, history)}
                 <h2>TLSA records seen</h2>
                 {TlsaTable(evidence.Tlsa)}
                 <h2>Attempt history</h2>

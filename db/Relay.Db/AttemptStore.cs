@@ -20,7 +20,10 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
         foreach (var outcome in outcomes)
             await RecordRecipientAsync(connection, transaction, attemptId, outcome, cancellationToken).ConfigureAwait(false);
         if (attempt.PeerName is not null && attempt.PeerAddress is not null)
+        {
             await UpsertPeerAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+            await PeerHistoryStore.RecordAsync(connection, transaction, attemptId, attempt, cancellationToken).ConfigureAwait(false);
+        }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return attemptId;
@@ -48,7 +51,10 @@ public sealed class AttemptStore(NpgsqlDataSource dataSource)
             await link.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         if (attempt.PeerName is not null && attempt.PeerAddress is not null)
+        {
             await UpsertPeerAsync(connection, transaction, attempt, cancellationToken).ConfigureAwait(false);
+            await PeerHistoryStore.RecordAsync(connection, transaction, attemptId, attempt, cancellationToken).ConfigureAwait(false);
+        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return attemptId;
     }

@@ -17,4 +17,14 @@ public sealed class PeerAdmin(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("peer", peer.Trim().TrimEnd('.'));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Forgets one peer row (MX host name and address), as the web UI's button on the peer page does.</summary>
+    public async Task<int> ForgetPeerAsync(string name, string address, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("delete from peers where lower(name) = lower(@name) and address = @address", connection);
+        command.Parameters.AddWithValue("name", name.Trim().TrimEnd('.'));
+        command.Parameters.AddWithValue("address", address.Trim());
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

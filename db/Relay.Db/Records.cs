@@ -114,7 +114,22 @@ public sealed record AttemptRecord(
     string Network = "none",
     string? NetworkReason = null,
     string? ResultType = null,
-    TlsRptFacts? TlsRpt = null);
+    TlsRptFacts? TlsRpt = null)
+{
+    /// <summary>What the session saw of the peer for its history (<see cref="PeerHistoryStore"/>); null when no session opened.</summary>
+    public PeerObservation? Observation { get; init; }
+
+    /// <summary>The classifier's possible-downgrade text (delivery_attempts.downgrade_reason); null: not flagged.</summary>
+    public string? Downgrade { get; init; }
+
+    /// <summary>The handshake presented a key the peer had not presented before.</summary>
+    public bool KeyChanged { get; init; }
+}
+
+/// <summary>The facts of one session that peer history remembers, whether or not it carried mail.</summary>
+/// <param name="StartTlsOffered">Whether the EHLO before STARTTLS offered it; null when no EHLO was accepted.</param>
+/// <param name="TlsEstablished">A TLS handshake completed (its key is the attempt's <see cref="AttemptRecord.PeerSpkiSha256"/>).</param>
+public sealed record PeerObservation(bool? StartTlsOffered, bool TlsEstablished);
 
 /// <summary>
 /// What an attempt adds to the TLS report of its domain (RFC 8460 §4.4; migration 0006): the policy type and its strings

@@ -29,6 +29,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         StsPolicies = new StsPolicyStore(DataSource);
         TlsRptReader = new TlsRptReader(DataSource);
         TlsRpt = new TlsRptStore(DataSource);
+        PeerHistory = new PeerHistoryStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -52,6 +53,9 @@ public sealed class RelayDatabase : IAsyncDisposable
     /// <summary>TLS reporting (RFC 8460): the day's attempts per domain, and the ledger of reports sent.</summary>
     public TlsRptReader TlsRptReader { get; }
     public TlsRptStore TlsRpt { get; }
+
+    /// <summary>Peer history for downgrade detection (what planning reads; attempts write it).</summary>
+    public PeerHistoryStore PeerHistory { get; }
 
     public Migrator Migrator() => new(DataSource);
 

@@ -65,4 +65,27 @@ public class SessionKeyTests
         Assert.False(unmet.Security.RequirementMet);
         Assert.False(SessionKey.For("example.test", Target(Plan(PolicyLevel.DaneOnly, PeerMode.Dane)), false).Admits(unmet));
     }
+
+    [Fact]
+    public async Task Peer_history_does_not_split_keys_but_a_protected_plan_admits_no_cleartext_session()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var history = new Relay.Policy.History.PeerHistoryFacts(now.AddDays(-1), now.AddDays(-1), ["aa"]);
+        var plain = Plan(tlsaFirstByte: 7) with { TlsaStatus = TlsaStatus.Insecure, Tlsa = [] };
+        var protectedPlan = Relay.Policy.History.PeerHistoryOverlay.Apply(plain, history, Relay.Policy.History.HistorySettings.Default, false, now);
+        Assert.Equal(PeerMode.Encrypt, protectedPlan.Mode);
+        var key = SessionKey.For("example.test", Target(plain), false);
+        var raised = SessionKey.For("example.test", Target(protectedPlan), false);
+        Assert.Equal(key, raised);   // a session opened before the first sighting may carry the next batch's mail
+
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false });
+        await using var client = await SmtpClientSession.ConnectAsync(peer.EndPoint, new SmtpClientTimeouts(), CancellationToken.None);
+        var noStartTls = new AttemptReport(ClientStage.Ehlo, Connected: true, EhloAccepted: true);
+        var tls = noStartTls with { StartTlsOffered = true, Tls = new TlsFacts(true, null, Version: "TLSv1.3") };
+        var cleartext = new EstablishedSession(client, Target(plain), noStartTls, OutcomeClassifier.Channel(plain, noStartTls));
+        var encrypted = new EstablishedSession(client, Target(plain), tls, OutcomeClassifier.Channel(plain, tls));
+        Assert.True(key.Admits(cleartext));
+        Assert.False(raised.Admits(cleartext));
+        Assert.True(raised.Admits(encrypted));
+    }
 }

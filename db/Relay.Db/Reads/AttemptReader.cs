@@ -7,7 +7,14 @@ namespace Relay.Db;
 public sealed record AttemptView(long Id, string NextHop, string? Peer, string? Address, int? Port, DateTimeOffset StartedAt, int DurationMs,
     string Stage, string? Reply, string PolicyLevel, string? Transport, string How, string? Reason, string? TlsVersion, string? TlsCipher,
     string? Spki, string? CertSubject, IReadOnlyList<string> Tlsa, string? TlsaStatus, string? MxDnssec, string? AddressDnssec,
-    string Network, string? NetworkReason, string? ResultType, IReadOnlyList<AttemptRecipientView> Recipients);
+    string Network, string? NetworkReason, string? ResultType, IReadOnlyList<AttemptRecipientView> Recipients)
+{
+    /// <summary>Flagged as a possible downgrade against the peer's history (<see cref="DowngradeReason"/> says why).</summary>
+    public bool Downgrade { get; init; }
+    public string? DowngradeReason { get; init; }
+    /// <summary>The handshake presented a certificate key the peer had not presented before.</summary>
+    public bool KeyChanged { get; init; }
+}
 
 public sealed record AttemptRecipientView(long RecipientId, string Address, string Result, string? Reply);
 
@@ -23,6 +30,13 @@ public sealed class AttemptReader(NpgsqlDataSource dataSource)
         return await ReadAsync(connection, "where @key::text is null", null, page, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Attempts flagged as a possible downgrade (peer history), newest first.</summary>
+    public async Task<IReadOnlyList<AttemptView>> ListDowngradesAsync(Page page, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(connection, "where d.downgrade and @key::text is null", null, page, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <param name="where">One of the readers' constant filters, never caller text; values travel as parameters
     /// (<c>@key</c>, and <c>@address</c> when <paramref name="address"/> is given).</param>
     internal static async Task<IReadOnlyList<AttemptView>> ReadAsync(NpgsqlConnection connection, string where, object? key, Page page,
@@ -35,7 +49,8 @@ public sealed class AttemptReader(NpgsqlDataSource dataSource)
                    coalesce((select array_agg(ar.recipient_id order by ar.recipient_id) from attempt_recipients ar where ar.attempt_id = d.id), '{}'),
                    coalesce((select array_agg(r.address order by ar.recipient_id) from attempt_recipients ar join recipients r on r.id = ar.recipient_id where ar.attempt_id = d.id), '{}'),
                    coalesce((select array_agg(ar.result order by ar.recipient_id) from attempt_recipients ar where ar.attempt_id = d.id), '{}'),
-                   coalesce((select array_agg(coalesce(ar.reply, '') order by ar.recipient_id) from attempt_recipients ar where ar.attempt_id = d.id), '{}')
+                   coalesce((select array_agg(coalesce(ar.reply, '') order by ar.recipient_id) from attempt_recipients ar where ar.attempt_id = d.id), '{}'),
+                   d.downgrade, d.downgrade_reason, d.key_changed
             from delivery_attempts d {{where}}
             order by d.started_at desc, d.id desc offset @offset limit @limit
             """, connection);
@@ -63,7 +78,10 @@ public sealed class AttemptReader(NpgsqlDataSource dataSource)
             reader.NullableText(8), reader.GetString(9), reader.NullableText(10), reader.GetString(11), reader.NullableText(12),
             reader.NullableText(13), reader.NullableText(14), reader.NullableText(15), reader.NullableText(16),
             reader.GetFieldValue<string[]>(17), reader.NullableText(18), reader.NullableText(19), reader.NullableText(20),
-            reader.GetString(21), reader.NullableText(22), reader.NullableText(23), recipients);
+            reader.GetString(21), reader.NullableText(22), reader.NullableText(23), recipients)
+        {
+            Downgrade = reader.GetBoolean(28), DowngradeReason = reader.NullableText(29), KeyChanged = reader.GetBoolean(30),
+        };
     }
 }
 

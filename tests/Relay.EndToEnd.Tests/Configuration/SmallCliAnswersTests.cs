@@ -29,4 +29,14 @@ public class SmallCliAnswersTests
         Assert.Equal("", stdout);
         Assert.Equal("relay: no recorded peer 'mx.nowhere.example'", stderr.Trim());
     }
+
+    [Fact]
+    public async Task Peers_forget_of_a_bad_peer_name_exits_2_naming_the_value()
+    {
+        var (code, stdout, stderr) = await RelayProcess.RunAsync(new Dictionary<string, string> { ["Relay__Database"] = "Host=127.0.0.1;Port=1" },
+            "peers", "forget", "mx..nowhere");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("relay: PEER 'mx..nowhere' is not a host name or IP address", stderr.Trim());
+    }
 }
