@@ -52,6 +52,15 @@ internal static class DeliveryOptionsReader
             Ipsec = Ipsec(config),
             TrustAnchors = TrustAnchors(config.Raw["Tls:TrustAnchors"]),
             MtaStsPort = ConfigValues.Integer(relay, "MtaSts:Port"),
+            Timeouts = new Relay.Smtp.Client.SmtpClientTimeouts
+            {
+                Connect = ConfigValues.Duration(relay, "Delivery:ConnectTimeout"),
+                Greeting = ConfigValues.Duration(relay, "Delivery:GreetingTimeout"),
+                Command = ConfigValues.Duration(relay, "Delivery:CommandTimeout"),
+                TlsHandshake = ConfigValues.Duration(relay, "Delivery:TlsHandshakeTimeout"),
+                DataBlock = ConfigValues.Duration(relay, "Delivery:DataTimeout"),
+                Dot = ConfigValues.Duration(relay, "Delivery:DotTimeout"),
+            },
         };
     }
 
