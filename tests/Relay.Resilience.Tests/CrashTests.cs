@@ -66,7 +66,7 @@ public sealed class CrashTests(ITestOutputHelper output)
                 var duplicates = copies.Values.Sum(c => c - 1);
                 new Figures("crash", load.Sent, load.Acknowledged.Count, copies.Count, duplicates, lost.Count, restarts.Max(),
                     $"kills={kills} in-flight-at-kills={inFlightAtKills.Sum()} max-in-flight-per-kill={inFlightAtKills.Max()} " +
-                    $"drain={drain.Elapsed.TotalSeconds:0.0}s recovery=max(start→first 250) mean={restarts.Average(t => t.TotalSeconds):0.00}s").Print(output);
+                    $"drain={drain.Elapsed.TotalSeconds:0.0}s recovery-is=max(start→first 250) mean={restarts.Average(t => t.TotalSeconds):0.00}s").Print(output);
                 output.WriteLine(load.Describe());
 
                 Assert.True(load.Acknowledged.Count >= kills, $"only {load.Acknowledged.Count} messages acknowledged over {kills} kills: too little load to prove anything");

@@ -54,7 +54,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         var refusedWhileDown = load.Replies.Count(r => r.Code != "250" && downWindows.Any(w => r.At >= w.From && r.At <= w.To));
         var acknowledgedWhileDown = load.Replies.Where(r => r.Code == "250" && downWindows.Any(w => r.At >= w.From && r.At <= w.To)).ToList();
         new Figures("postgresql-outage", load.Sent, load.Acknowledged.Count, copies.Count, copies.Values.Sum(c => c - 1), lost.Count, recoveries.Max(),
-            $"cycles={cycles} outage={Outage.TotalSeconds:0}s refused-while-down={refusedWhileDown} recovery=max(server up→first 250) " +
+            $"cycles={cycles} outage={Outage.TotalSeconds:0}s refused-while-down={refusedWhileDown} recovery-is=max(server up→first 250) " +
             $"drain={drain.Elapsed.TotalSeconds:0.0}s").Print(output);
         output.WriteLine(load.Describe());
 

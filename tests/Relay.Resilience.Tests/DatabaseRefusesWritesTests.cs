@@ -70,7 +70,7 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
         var acknowledgedWhileRefusing = load.Replies.Count(r => r.Code == "250" && refusing.Any(w => r.At >= w.From && r.At <= w.To));
         new Figures("database-refuses-writes", load.Sent, load.Acknowledged.Count, 0, 0, load.Acknowledged.Keys.Count(m => !queued.Contains(m)), recoveries.Max(),
             $"faults=disk-full,read-only refused-while-refusing={refusedWhileRefusing} half-messages={halfMessages} " +
-            "delivered=not-run(smtp role only) lost=acknowledged-not-queued recovery=max(writes allowed→first 250)").Print(output);
+            "delivered-is=not-run(smtp-role-only) lost-is=acknowledged-not-queued recovery-is=max(writes allowed→first 250)").Print(output);
         output.WriteLine(load.Describe());
 
         Assert.Equal(0, acknowledgedWhileRefusing);

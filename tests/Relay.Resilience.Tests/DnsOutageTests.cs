@@ -64,7 +64,7 @@ public sealed class DnsOutageTests(ITestOutputHelper output)
         var copies = peer.Copies(prefix);
         new Figures("dns-outage", count, count, copies.Count, copies.Values.Sum(c => c - 1), count - copies.Count, recovery.Elapsed,
             $"outage={outage.Elapsed.TotalSeconds:0.0}s deferred-during-outage={deferred} attempts-during-outage={attemptsDuringOutage} " +
-            $"bounced={bouncedDuringOutage} recovery=resolver back→all delivered; acknowledged=enqueued directly").Print(output);
+            $"bounced={bouncedDuringOutage} recovery-is=resolver back→all delivered acknowledged-is=enqueued-directly").Print(output);
         output.WriteLine($"reasons while the resolver was stopped: {reasons}");
 
         Assert.Equal(count, deferred);

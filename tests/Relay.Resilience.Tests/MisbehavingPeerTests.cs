@@ -74,7 +74,7 @@ public sealed class MisbehavingPeerTests(ITestOutputHelper output)
             var longest = TimeSpan.FromMilliseconds(await relay.ScalarAsync("select coalesce(max(duration_ms), 0) from delivery_attempts"));
             new Figures("misbehaving-peers", misbehaving + 1, misbehaving + 1, good.Copies("peers").Count, 0, 0, allTried,
                 $"peers={string.Join(",", peers.Keys)} deadline={Deadline.TotalSeconds:0}s longest-attempt={longest.TotalSeconds:0.0}s " +
-                "recovery=start→every misbehaving recipient tried; acknowledged=enqueued directly; delivered=the well-behaved control").Print(output);
+                "recovery-is=start→every-misbehaving-recipient-tried acknowledged-is=enqueued-directly delivered-is=the-well-behaved-control").Print(output);
 
             var failures = new List<string>();
             foreach (var (behaviour, peer) in peers)
