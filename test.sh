@@ -29,6 +29,8 @@ for project in tests/*.Tests/*.Tests.csproj; do
     [ -f "$results/$name.trx" ] || { echo "$name: no results (the test host crashed?)"; tail -n 30 "$results/$name.log"; }
   fi
   [ -f "$results/$name.trx" ] && echo "$name: $(scripts/trx-summary.sh "$results/$name.trx")"
+  # The resilience suite's figures (sent, acknowledged, delivered, duplicates, lost, recovery) live in its test output.
+  [ -f "$results/$name.trx" ] && grep -o 'resilience: [^<]*' "$results/$name.trx" | sed 's/&amp;/\&/g; s/&gt;/>/g; s/&lt;/</g' | sort -u
 done
 
 summary=$(scripts/trx-summary.sh "$results")

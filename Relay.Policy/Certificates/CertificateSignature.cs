@@ -72,7 +72,9 @@ public static class CertificateSignature
             detail = ok ? $"{certificate.Subject} is signed by the anchor key" : $"{certificate.Subject} is not signed by the anchor key";
             return ok ? SignatureCheck.Signed : SignatureCheck.NotSigned;
         }
-        catch (CryptographicException)
+        // PlatformNotSupportedException too: OpenSSL reports an EC point that is not on its curve as an unsupported
+        // curve (found by the fuzzer with a damaged `2 1 0` record), and a record from DNS must never throw here.
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
             // The record's key is not a key of the signature's kind (or not a key at all): it did not sign this.
             detail = $"the anchor key is not a {(alg.Rsa ? "RSA" : "EC")} public key, {certificate.Subject} is not signed by it";

@@ -27,7 +27,17 @@ public static class ChainValidator
         }
         foreach (var c in intermediates) chain.ChainPolicy.ExtraStore.Add(c);
 
-        chain.Build(leaf);
+        try
+        {
+            chain.Build(leaf);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            // A certificate that loads but cannot be processed (seen by the fuzzer: a damaged public key makes
+            // OpenSSL fail "unable to get certs public key") is a peer's bad chain, not our crash.
+            detail = $"no chain could be built: {e.Message}";
+            return false;
+        }
         var elements = chain.ChainElements;
         if (elements.Count == 0)
         {

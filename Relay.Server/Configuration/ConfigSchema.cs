@@ -77,6 +77,13 @@ public static class ConfigSchema
         Time("Delivery:DelayWarning", "1m", "365d", null, "when to send a delay DSN (off when not set)"),
         Key("Delivery:DowngradeProtection", ValueKind.Boolean, "true", "a peer that completed TLS within Relay:Delivery:DowngradeWindow gets no cleartext under an opportunistic plan: the mail defers until the history ages out or `relay peers forget PEER` (possible downgrades are flagged either way)"),
         Time("Delivery:DowngradeWindow", "1m", "365d", "30d", "how long a peer's STARTTLS offer or completed TLS counts as recent for downgrade detection and protection"),
+        // Postfix's smtp_*_timeout; the defaults are RFC 5321 §4.5.3.2's minimums (shorter for connect and TLS).
+        Time("Delivery:ConnectTimeout", "100ms", "10m", "30s", "longest TCP connect to a peer"),
+        Time("Delivery:GreetingTimeout", "100ms", "1h", "2m", "longest wait for a peer's 220 greeting"),
+        Time("Delivery:CommandTimeout", "100ms", "1h", "2m", "longest wait for the reply to EHLO, STARTTLS, MAIL, RCPT, DATA, QUIT"),
+        Time("Delivery:TlsHandshakeTimeout", "100ms", "10m", "1m", "longest TLS handshake with a peer"),
+        Time("Delivery:DataTimeout", "100ms", "1h", "3m", "longest send of one block of message data"),
+        Time("Delivery:DotTimeout", "100ms", "1h", "10m", "longest wait for the reply to the final dot"),
 
         Key("Web:Listen", Endpoint, "127.0.0.1:8080", "admin UI endpoints", List),
         Key("Web:AllowedHosts", ValueKind.Hostname, null, "host names the UI answers to besides Relay:Hostname, IP literals and localhost (e.g. a reverse proxy's)", List),

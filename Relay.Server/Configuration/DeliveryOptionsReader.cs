@@ -54,6 +54,15 @@ internal static class DeliveryOptionsReader
             MtaStsPort = ConfigValues.Integer(relay, "MtaSts:Port"),
             History = new Relay.Policy.History.HistorySettings(ConfigValues.Boolean(relay, "Delivery:DowngradeProtection"),
                 ConfigValues.Duration(relay, "Delivery:DowngradeWindow")),
+            Timeouts = new Relay.Smtp.Client.SmtpClientTimeouts
+            {
+                Connect = ConfigValues.Duration(relay, "Delivery:ConnectTimeout"),
+                Greeting = ConfigValues.Duration(relay, "Delivery:GreetingTimeout"),
+                Command = ConfigValues.Duration(relay, "Delivery:CommandTimeout"),
+                TlsHandshake = ConfigValues.Duration(relay, "Delivery:TlsHandshakeTimeout"),
+                DataBlock = ConfigValues.Duration(relay, "Delivery:DataTimeout"),
+                Dot = ConfigValues.Duration(relay, "Delivery:DotTimeout"),
+            },
         };
     }
 

@@ -127,7 +127,8 @@ public sealed class SmtpClientSession : IAsyncDisposable
             if (judgement is { Accept: false })
                 throw new SmtpClientException(ClientStage.Tls, ClientFailureKind.CertificateRejected,
                     $"certificate rejected: {judgement.Reason ?? "no reason given"}", e);
-            var what = e is OperationCanceledException ? "timed out" : Innermost(e);
+            // Say which step ran out of time: "tls: timed out" left the operator guessing (a peer that answers STARTTLS and goes silent).
+            var what = e is OperationCanceledException ? $"handshake timed out after {timeouts.TlsHandshake.TotalSeconds:0.#} s" : Innermost(e);
             throw new SmtpClientException(ClientStage.Tls, ClientFailureKind.TlsHandshake, what, e);
         }
         stream = ssl;
@@ -179,7 +180,7 @@ public sealed class SmtpClientSession : IAsyncDisposable
         // RFC 5321 §4.5.3.2.5: the deadline is per data block, so a large message on a slow link is not cut short.
         for (var offset = 0; offset < encodedBody.Length; offset += DataBlockSize)
             await WriteAsync(ClientStage.Dot, encodedBody.AsMemory(offset, Math.Min(DataBlockSize, encodedBody.Length - offset)),
-                timeouts.DataBlock, cancellationToken).ConfigureAwait(false);
+                timeouts.DataBlock, cancellationToken, $"message data ({offset} of {encodedBody.Length} octets sent; the peer stopped reading)").ConfigureAwait(false);
         return (await ReadReplyAsync(ClientStage.Dot, timeouts.Dot, cancellationToken).ConfigureAwait(false), ClientStage.Dot);
     }
 
@@ -201,7 +202,8 @@ public sealed class SmtpClientSession : IAsyncDisposable
 
     private const int DataBlockSize = 64 * 1024;
 
-    private async Task WriteAsync(ClientStage stage, ReadOnlyMemory<byte> bytes, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="what">what is being sent, for the timeout's reason (default: the stage's command)</param>
+    private async Task WriteAsync(ClientStage stage, ReadOnlyMemory<byte> bytes, TimeSpan timeout, CancellationToken cancellationToken, string? what = null)
     {
         try
         {
@@ -211,7 +213,8 @@ public sealed class SmtpClientSession : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SmtpClientException(stage, ClientFailureKind.Timeout, $"timed out sending at stage {stage.ToWire()}");
+            throw new SmtpClientException(stage, ClientFailureKind.Timeout,
+                $"timed out after {timeout.TotalSeconds:0.#} s sending {what ?? $"at stage {stage.ToWire()}"}");
         }
         catch (IOException e)
         {
@@ -286,9 +289,10 @@ public sealed class SmtpClientSession : IAsyncDisposable
     private static string Innermost(Exception e)
     {
         var messages = new List<string>();
+        // .NET repeats the socket error in the wrapping IOException ("Unable to read data …: Connection reset by peer."): say it once.
         for (var x = e; x is not null; x = x.InnerException)
-            if (!string.IsNullOrWhiteSpace(x.Message)) messages.Add(x.Message.Trim());
-        return messages.Count == 0 ? e.GetType().Name : string.Join(": ", messages.Distinct());
+            if (x.Message.Trim().TrimEnd('.') is { Length: > 0 } m && !messages.Any(known => known.Contains(m, StringComparison.Ordinal))) messages.Add(m);
+        return messages.Count == 0 ? e.GetType().Name : string.Join(": ", messages);
     }
 
     private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
