@@ -30,6 +30,8 @@ public static class WebHost
     public const string CookieName = "relay.session";
     public const string AntiforgeryCookieName = "relay.csrf";
     public const string AntiforgeryFieldName = "__csrf";
+    /// <summary>Data Protection's application discriminator: the same in every web process, so they share one key ring.</summary>
+    public const string DataProtectionApplicationName = "relay-web";
 
     /// <summary>Content-Security-Policy for every response: no script at all, styles only from our own stylesheet.</summary>
     public const string ContentSecurityPolicy =
@@ -74,10 +76,12 @@ public static class WebHost
         services.AddSingleton(options);
         services.AddSingleton(db);
         services.AddSingleton(clock);
-        // Sessions are server-side and in memory, so keys need not outlive the process either.
-        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        // Keys in PostgreSQL and one application name, whatever directory each process runs from: every web process on
+        // the database opens the cookies and anti-forgery tokens any of them issued, across restarts.
+        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName)
+            .AddKeyManagementOptions(keys => keys.XmlRepository = new PostgresXmlRepository(db.DataProtectionKeys));
         var sessionLifetime = options.SessionLifetime ?? TimeSpan.FromHours(8);
-        var sessions = new SessionRegistry(sessionLifetime, clock);
+        var sessions = new SessionRegistry(db.WebSessions, sessionLifetime, clock);
         services.AddSingleton(sessions);
         services.AddSingleton(new AccountThrottle(options.LockoutThreshold, options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
         services.AddSingleton(new LoginThrottle(options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5), clock));
@@ -89,12 +93,11 @@ public static class WebHost
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.ExpireTimeSpan = sessionLifetime;
             cookie.SlidingExpiration = true;
-            cookie.Events.OnValidatePrincipal = context =>
+            cookie.Events.OnValidatePrincipal = async context =>
             {
                 // A cookie whose session was logged out, replaced by a newer login or left idle is refused.
-                if (!sessions.Touch(context.Principal))
+                if (!await sessions.TouchAsync(context.Principal, context.HttpContext.RequestAborted))
                     context.RejectPrincipal();
-                return Task.CompletedTask;
             };
             cookie.LoginPath = "/login";
             cookie.AccessDeniedPath = "/login";
@@ -123,6 +126,7 @@ public static class WebHost
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
 
         var app = builder.Build();
+        PostgresXmlRepository.EnsureKey(app.Services, db.DataProtectionKeys);
         foreach (var warning in WebWarnings.PlainHttpOnOpenAddresses(options))
             app.Logger.LogWarning("{Warning}", warning);
         app.Use(SecurityHeaders);

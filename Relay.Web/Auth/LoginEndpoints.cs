@@ -53,8 +53,9 @@ public static class LoginEndpoints
             account.Succeeded();
             // Session renewal: the browser's previous session (if any) ends here and the sign-in carries a fresh
             // random session id, so a planted or stolen earlier id is worthless.
-            sessions.End(context.User);
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, options.AdminUser), new Claim(SessionRegistry.ClaimType, sessions.Start())],
+            await sessions.EndAsync(context.User, context.RequestAborted);
+            var sessionId = await sessions.StartAsync(options.AdminUser, context.RequestAborted);
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, options.AdminUser), new Claim(SessionRegistry.ClaimType, sessionId)],
                 CookieAuthenticationDefaults.AuthenticationScheme);
             await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
                 new AuthenticationProperties { IsPersistent = false });
@@ -63,7 +64,7 @@ public static class LoginEndpoints
 
         app.MapPost("/logout", async (HttpContext context, SessionRegistry sessions) =>
         {
-            sessions.End(context.User);
+            await sessions.EndAsync(context.User, context.RequestAborted);
             // The server-side session is gone, so the old cookie is worthless even if someone kept a copy.
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/login");

@@ -1,4 +1,5 @@
 using Npgsql;
+using Relay.Db.Web;
 
 namespace Relay.Db;
 
@@ -27,6 +28,9 @@ public sealed class RelayDatabase : IAsyncDisposable
         Sessions = new InboundSessionStore(DataSource);
         Peers = new PeerAdmin(DataSource);
         StsPolicies = new StsPolicyStore(DataSource);
+        WebSessions = new WebSessionStore(DataSource);
+        DataProtectionKeys = new DataProtectionKeyStore(DataSource);
+        OwnTlsa = new OwnTlsaStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -47,6 +51,12 @@ public sealed class RelayDatabase : IAsyncDisposable
     public PeerAdmin Peers { get; }
     /// <summary>The MTA-STS policy cache.</summary>
     public StsPolicyStore StsPolicies { get; }
+    /// <summary>The admin UI's sessions, shared by every web process.</summary>
+    public WebSessionStore WebSessions { get; }
+    /// <summary>The admin UI's Data Protection key ring (cookies, anti-forgery tokens).</summary>
+    public DataProtectionKeyStore DataProtectionKeys { get; }
+    /// <summary>The smtp role's latest check of our own TLSA record, for the overview page.</summary>
+    public OwnTlsaStore OwnTlsa { get; }
 
     public Migrator Migrator() => new(DataSource);
 
