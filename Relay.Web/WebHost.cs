@@ -123,10 +123,20 @@ public static class WebHost
             antiforgery.FormFieldName = AntiforgeryFieldName;
             antiforgery.SuppressXFrameOptionsHeader = true;   // we send DENY ourselves
         });
+        // Pages are Razor components rendered on the server (RazorComponentResult); nothing interactive, no script.
+        services.AddRazorComponents();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
 
         var app = builder.Build();
-        PostgresXmlRepository.EnsureKey(app.Services, db.DataProtectionKeys);
+        try
+        {
+            PostgresXmlRepository.EnsureKey(app.Services, db.DataProtectionKeys);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // The UI still starts and says "database unavailable" per request; the key ring is read (or made) on first use.
+            app.Logger.LogWarning("web: could not check the Data Protection key ring at start-up: {Error}", e.Message);
+        }
         foreach (var warning in WebWarnings.PlainHttpOnOpenAddresses(options))
             app.Logger.LogWarning("{Warning}", warning);
         app.Use(SecurityHeaders);
@@ -156,7 +166,7 @@ public static class WebHost
                 return Results.Text("database unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }).AllowAnonymous();
-        app.MapGet("/static/app.css", () => Results.Text(Stylesheet.Text, "text/css; charset=utf-8")).AllowAnonymous();
+        StaticFiles.Map(app);
         return app;
     }
 
@@ -220,7 +230,7 @@ public static class WebHost
         {
             await next(context);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && !RequestGuards.IsRejectedInput(e) && !context.Response.HasStarted)
+        catch (Exception e) when (IsDatabaseOutage(e) && !context.Response.HasStarted)
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Web").LogError(e, "database error serving {Path}", context.Request.Path);
             context.Response.Clear();
@@ -229,6 +239,17 @@ public static class WebHost
                 StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
         }
     }
+
+    /// <summary>
+    /// The database did not answer, directly or under Data Protection, which wraps its key ring's failure to load (keys
+    /// live in PostgreSQL) in a CryptographicException.
+    /// </summary>
+    private static bool IsDatabaseOutage(Exception e) => e switch
+    {
+        Npgsql.NpgsqlException or TimeoutException => !RequestGuards.IsRejectedInput(e),
+        System.Security.Cryptography.CryptographicException { InnerException: { } inner } => IsDatabaseOutage(inner),
+        _ => false,
+    };
 
     private static async Task RequireAntiforgeryOnUnsafeMethods(HttpContext context, RequestDelegate next)
     {

@@ -1,62 +1,19 @@
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Relay.Web.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Relay.Db;
 using Relay.Web.Markup;
 
 namespace Relay.Web.Pages;
 
-/// <summary>A page of server-rendered markup. No script is ever emitted (the CSP forbids it anyway).</summary>
-public sealed class HtmlResult(SafeHtml html, int statusCode = StatusCodes.Status200OK) : IResult
-{
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        httpContext.Response.StatusCode = statusCode;
-        httpContext.Response.ContentType = "text/html; charset=utf-8";
-        await httpContext.Response.WriteAsync(html.Value, Encoding.UTF8);
-    }
-}
-
 public static class Layout
 {
-    private static readonly (string Href, string Label)[] navigation =
-        [("/", "Overview"), ("/peers", "Peers"), ("/queue", "Queue"), ("/policies", "Policies"), ("/inbound", "Inbound")];
-
-    /// <summary>Outcome notices after a POST-redirect-GET; the query carries only a key, never text.</summary>
-    private static readonly Dictionary<string, string> notices = new(StringComparer.Ordinal)
-    {
-        ["retried"] = "Every waiting recipient of the message is due now.",
-        ["held"] = "The message is held: delivery stops until it is released.",
-        ["released"] = "The message is released and due now.",
-        ["deleted"] = "The message was deleted.",
-        ["bounce-requested"] = "Bounce requested: the next delivery worker sends the DSN and marks the recipients bounced.",
-        ["nothing"] = "Nothing changed: no recipient was in a state that action applies to.",
-        ["policy-saved"] = "The destination policy was saved.",
-        ["policy-deleted"] = "The destination policy was deleted.",
-        ["ipsec-saved"] = "The IPsec class was saved.",
-        ["ipsec-deleted"] = "The IPsec class was deleted.",
-    };
-
-    public static IResult Page(HttpContext context, string title, SafeHtml body, int statusCode = StatusCodes.Status200OK)
-    {
-        var user = context.User.Identity?.IsAuthenticated == true ? WebHost.UserName(context.User) : null;
-        var path = context.Request.Path.Value ?? "/";
-        var nav = user is null ? SafeHtml.Empty : Html.Of($"""
-            <nav>{Html.Join(navigation, n => Html.Of($"<a href=\"{n.Href}\"{(IsCurrent(path, n.Href) ? Html.Raw(" class=\"current\" aria-current=\"page\"") : SafeHtml.Empty)}>{n.Label}</a>"))}
-            <form method="post" action="/logout" class="logout">{Token(context)}<span class="muted">{user}</span> <button type="submit">Log out</button></form></nav>
-            """);
-        var notice = context.Request.Query["done"].ToString() is { Length: > 0 } key && notices.TryGetValue(key, out var text)
-            ? Html.Of($"<p class=\"notice\" role=\"status\">{text}</p>") : SafeHtml.Empty;
-        return new HtmlResult(Html.Of($"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{title} · Relay</title><link rel="stylesheet" href="/static/app.css"></head>
-            <body><header><span class="brand">Relay</span>{nav}</header>
-            <main><h1>{title}</h1>{notice}{body}</main></body></html>
-            """), statusCode);
-    }
+    /// <summary>A page whose body is still built here (SafeHtml), framed by the Razor <see cref="Components.Shell"/>.</summary>
+    public static IResult Page(HttpContext context, string title, SafeHtml body, int statusCode = StatusCodes.Status200OK) =>
+        new RazorComponentResult<LegacyPage>(new Dictionary<string, object?> { ["Title"] = title, ["Body"] = body.Value }) { StatusCode = statusCode };
 
     public static IResult Message(HttpContext context, string title, string text, int statusCode) =>
         Page(context, title, Html.Of($"<p class=\"error\">{text}</p>"), statusCode);
@@ -99,5 +56,4 @@ public static class Layout
 
     public static SafeHtml Text(string? value) => value is null ? Html.Raw("<span class=\"muted\">—</span>") : Html.Of($"{value}");
 
-    private static bool IsCurrent(string path, string href) => href == "/" ? path == "/" : path.StartsWith(href, StringComparison.Ordinal);
 }
