@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
-using Relay.Web.Markup;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Relay.Web.Pages;
 
 namespace Relay.Web.Auth;
@@ -100,20 +100,12 @@ public static class LoginEndpoints
         return result.ToString();
     }
 
-    private static IResult LoginForm(HttpContext context, string? error, int statusCode)
-    {
-        var returnUrl = LocalReturnUrl(context.Request.Query["ReturnUrl"].FirstOrDefault() ?? context.Request.FormValue("returnUrl"));
-        var message = error is null ? SafeHtml.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>");
-        return Layout.Page(context, "Log in", Html.Of($"""
-            {message}
-            <form method="post" action="/login" class="login">{Layout.Token(context)}
-              <input type="hidden" name="returnUrl" value="{returnUrl}">
-              <label>User <input name="user" autocomplete="username" required autofocus></label>
-              <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-              <button type="submit">Log in</button>
-            </form>
-            """), statusCode);
-    }
+    private static IResult LoginForm(HttpContext context, string? error, int statusCode) =>
+        new RazorComponentResult<LoginView>(new Dictionary<string, object?>
+        {
+            [nameof(LoginView.Error)] = error,
+            [nameof(LoginView.ReturnUrl)] = LocalReturnUrl(context.Request.Query["ReturnUrl"].FirstOrDefault() ?? context.Request.FormValue("returnUrl")),
+        }) { StatusCode = statusCode };
 
     private static string? FormValue(this HttpRequest request, string key) => request.HasFormContentType ? request.Form[key].FirstOrDefault() : null;
 }

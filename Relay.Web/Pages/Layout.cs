@@ -16,7 +16,7 @@ public static class Layout
         new RazorComponentResult<LegacyPage>(new Dictionary<string, object?> { ["Title"] = title, ["Body"] = body.Value }) { StatusCode = statusCode };
 
     public static IResult Message(HttpContext context, string title, string text, int statusCode) =>
-        Page(context, title, Html.Of($"<p class=\"error\">{text}</p>"), statusCode);
+        new RazorComponentResult<MessageView>(new Dictionary<string, object?> { ["Title"] = title, ["Text"] = text }) { StatusCode = statusCode };
 
     public static IResult NotFound(HttpContext context, string what) =>
         Message(context, "Not found", $"{what} is not in the database (it may have been deleted).", StatusCodes.Status404NotFound);
@@ -39,16 +39,19 @@ public static class Layout
     /// <summary>Previous/next links that keep the other query parameters.</summary>
     public static SafeHtml Pager(HttpContext context, Db.Page page, int rowsShown)
     {
-        string Link(int offset)
-        {
-            var parts = context.Request.Query.Where(q => q.Key is not "offset" and not "done")
-                .Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value.ToString()))
-                .Append("offset=" + offset.ToString(CultureInfo.InvariantCulture));
-            return context.Request.Path + "?" + string.Join('&', parts);
-        }
+        string Link(int offset) => PageLink(context, offset);
         var previous = page.SafeOffset > 0 ? Html.Of($"<a href=\"{Link(Math.Max(0, page.SafeOffset - page.SafeLimit))}\">← newer / previous</a>") : SafeHtml.Empty;
         var next = rowsShown >= page.SafeLimit ? Html.Of($"<a href=\"{Link(page.SafeOffset + page.SafeLimit)}\">next →</a>") : SafeHtml.Empty;
         return Html.Of($"<p class=\"pager\">{previous} <span class=\"muted\">rows {page.SafeOffset + (rowsShown == 0 ? 0 : 1)}–{page.SafeOffset + rowsShown}</span> {next}</p>");
+    }
+
+    /// <summary>This page at another offset, with the other query parameters (except the one-time notice) kept.</summary>
+    public static string PageLink(HttpContext context, int offset)
+    {
+        var parts = context.Request.Query.Where(q => q.Key is not "offset" and not "done")
+            .Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value.ToString()))
+            .Append("offset=" + offset.ToString(CultureInfo.InvariantCulture));
+        return context.Request.Path + "?" + string.Join('&', parts);
     }
 
     public static SafeHtml Option(string value, string label, string? selected) =>
