@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -125,6 +127,9 @@ public static class WebHost
         });
         // Pages are Razor components rendered on the server (RazorComponentResult); nothing interactive, no script.
         services.AddRazorComponents();
+        // Markup characters are still encoded; letters and marks of every script are written as UTF-8 (the page is UTF-8),
+        // so "✔ trusted" and a UTF-8 address read as themselves in the source instead of as numeric references.
+        services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
 
         var app = builder.Build();
