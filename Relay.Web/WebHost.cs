@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -30,6 +32,8 @@ public static class WebHost
     public const string CookieName = "relay.session";
     public const string AntiforgeryCookieName = "relay.csrf";
     public const string AntiforgeryFieldName = "__csrf";
+    /// <summary>Data Protection's application discriminator: the same in every web process, so they share one key ring.</summary>
+    public const string DataProtectionApplicationName = "relay-web";
 
     /// <summary>Content-Security-Policy for every response: no script at all, styles only from our own stylesheet.</summary>
     public const string ContentSecurityPolicy =
@@ -74,10 +78,12 @@ public static class WebHost
         services.AddSingleton(options);
         services.AddSingleton(db);
         services.AddSingleton(clock);
-        // Sessions are server-side and in memory, so keys need not outlive the process either.
-        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        // Keys in PostgreSQL and one application name, whatever directory each process runs from: every web process on
+        // the database opens the cookies and anti-forgery tokens any of them issued, across restarts.
+        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName)
+            .AddKeyManagementOptions(keys => keys.XmlRepository = new PostgresXmlRepository(db.DataProtectionKeys));
         var sessionLifetime = options.SessionLifetime ?? TimeSpan.FromHours(8);
-        var sessions = new SessionRegistry(sessionLifetime, clock);
+        var sessions = new SessionRegistry(db.WebSessions, sessionLifetime, clock);
         services.AddSingleton(sessions);
         services.AddSingleton(new AccountThrottle(options.LockoutThreshold, options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
         services.AddSingleton(new LoginThrottle(options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5), clock));
@@ -89,12 +95,11 @@ public static class WebHost
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.ExpireTimeSpan = sessionLifetime;
             cookie.SlidingExpiration = true;
-            cookie.Events.OnValidatePrincipal = context =>
+            cookie.Events.OnValidatePrincipal = async context =>
             {
                 // A cookie whose session was logged out, replaced by a newer login or left idle is refused.
-                if (!sessions.Touch(context.Principal))
+                if (!await sessions.TouchAsync(context.Principal, context.HttpContext.RequestAborted))
                     context.RejectPrincipal();
-                return Task.CompletedTask;
             };
             cookie.LoginPath = "/login";
             cookie.AccessDeniedPath = "/login";
@@ -120,9 +125,23 @@ public static class WebHost
             antiforgery.FormFieldName = AntiforgeryFieldName;
             antiforgery.SuppressXFrameOptionsHeader = true;   // we send DENY ourselves
         });
+        // Pages are Razor components rendered on the server (RazorComponentResult); nothing interactive, no script.
+        services.AddRazorComponents();
+        // Markup characters are still encoded; letters and marks of every script are written as UTF-8 (the page is UTF-8),
+        // so "✔ trusted" and a UTF-8 address read as themselves in the source instead of as numeric references.
+        services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
 
         var app = builder.Build();
+        try
+        {
+            PostgresXmlRepository.EnsureKey(app.Services, db.DataProtectionKeys);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // The UI still starts and says "database unavailable" per request; the key ring is read (or made) on first use.
+            app.Logger.LogWarning("web: could not check the Data Protection key ring at start-up: {Error}", e.Message);
+        }
         foreach (var warning in WebWarnings.PlainHttpOnOpenAddresses(options))
             app.Logger.LogWarning("{Warning}", warning);
         app.Use(SecurityHeaders);
@@ -135,7 +154,7 @@ public static class WebHost
         LoginEndpoints.Map(app);
         OverviewPage.Map(app);
         PeersPages.Map(app);
-        PeerHistorySection.Map(app);
+        PeerHistoryPages.Map(app);
         QueuePages.Map(app);
         PolicyPages.Map(app);
         InboundPage.Map(app);
@@ -153,7 +172,7 @@ public static class WebHost
                 return Results.Text("database unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }).AllowAnonymous();
-        app.MapGet("/static/app.css", () => Results.Text(Stylesheet.Text, "text/css; charset=utf-8")).AllowAnonymous();
+        StaticFiles.Map(app);
         return app;
     }
 
@@ -217,7 +236,7 @@ public static class WebHost
         {
             await next(context);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && !RequestGuards.IsRejectedInput(e) && !context.Response.HasStarted)
+        catch (Exception e) when (IsDatabaseOutage(e) && !context.Response.HasStarted)
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Relay.Web").LogError(e, "database error serving {Path}", context.Request.Path);
             context.Response.Clear();
@@ -226,6 +245,17 @@ public static class WebHost
                 StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
         }
     }
+
+    /// <summary>
+    /// The database did not answer, directly or under Data Protection, which wraps its key ring's failure to load (keys
+    /// live in PostgreSQL) in a CryptographicException.
+    /// </summary>
+    private static bool IsDatabaseOutage(Exception e) => e switch
+    {
+        Npgsql.NpgsqlException or TimeoutException => !RequestGuards.IsRejectedInput(e),
+        System.Security.Cryptography.CryptographicException { InnerException: { } inner } => IsDatabaseOutage(inner),
+        _ => false,
+    };
 
     private static async Task RequireAntiforgeryOnUnsafeMethods(HttpContext context, RequestDelegate next)
     {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using Relay.Db;
+using Relay.Db.Web;
 using Relay.Policy.Dane;
 using Relay.Server.Configuration;
 
@@ -9,7 +11,8 @@ namespace Relay.Server.Operations;
 /// <summary>
 /// The smtp role's watch on our own DANE record: at start-up and every hour, does a DNSSEC-secure TLSA RRset for our
 /// hostname still match our certificate? A problem (mismatch, bogus, lookup failure) is a warning in the log, in
-/// <c>relay_smtp_own_tlsa</c> and in /readyz's detail; it never stops the listener (mail without DANE still arrives).
+/// <c>relay_smtp_own_tlsa</c>, in /readyz's detail and (through own_tlsa_checks) on the web overview page of any web
+/// process; it never stops the listener (mail without DANE still arrives).
 /// </summary>
 public sealed class OwnTlsaMonitor : IAsyncDisposable
 {
@@ -25,13 +28,14 @@ public sealed class OwnTlsaMonitor : IAsyncDisposable
             "1 for the verdict of the last check of our own TLSA record (matches, mismatch, not-published, insecure, bogus, error).");
 
     private readonly RelayConfig config;
+    private readonly RelayDatabase db;
     private readonly ServerHealth health;
     private readonly ILogger logger;
     private readonly PeriodicCheck loop;
 
-    public OwnTlsaMonitor(RelayConfig config, ServerHealth health, ILogger logger)
+    public OwnTlsaMonitor(RelayConfig config, RelayDatabase db, ServerHealth health, ILogger logger)
     {
-        (this.config, this.health, this.logger) = (config, health, logger);
+        (this.config, this.db, this.health, this.logger) = (config, db, health, logger);
         loop = new PeriodicCheck(Interval, CheckOnceAsync);
     }
 
@@ -64,6 +68,21 @@ public sealed class OwnTlsaMonitor : IAsyncDisposable
         {
             health.Clear(HealthCheck);
             logger.LogInformation("own TLSA record {Owner}: {Verdict}: {Detail}", result.Owner, result.VerdictWord, result.Detail);
+        }
+        await RecordAsync(result, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>For the web overview; a database outage costs only that (the log, metric and /readyz already say it).</summary>
+    private async Task RecordAsync(OwnTlsaResult result, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.OwnTlsa.SaveAsync(new OwnTlsaRow(result.Owner, result.VerdictWord, result.IsProblem, result.Detail, DateTimeOffset.UtcNow),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning("own TLSA record {Owner}: could not record the check for the web overview: {Error}", result.Owner, e.Message);
         }
     }
 

@@ -30,7 +30,7 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
             throw new ConfigException(key, e.EndPoint.ToString(), e.Message);
         }
         // After the listener started: it generates the self-signed certificate on first start, which is then what is checked.
-        tlsa = new OwnTlsaMonitor(config, health, loggers.CreateLogger("smtp"));
+        tlsa = new OwnTlsaMonitor(config, db, health, loggers.CreateLogger("smtp"));
         tlsa.Start();
     }
 

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
-using Relay.Web.Markup;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Relay.Web.Pages;
 
 namespace Relay.Web.Auth;
@@ -53,8 +53,9 @@ public static class LoginEndpoints
             account.Succeeded();
             // Session renewal: the browser's previous session (if any) ends here and the sign-in carries a fresh
             // random session id, so a planted or stolen earlier id is worthless.
-            sessions.End(context.User);
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, options.AdminUser), new Claim(SessionRegistry.ClaimType, sessions.Start())],
+            await sessions.EndAsync(context.User, context.RequestAborted);
+            var sessionId = await sessions.StartAsync(options.AdminUser, context.RequestAborted);
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, options.AdminUser), new Claim(SessionRegistry.ClaimType, sessionId)],
                 CookieAuthenticationDefaults.AuthenticationScheme);
             await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
                 new AuthenticationProperties { IsPersistent = false });
@@ -63,7 +64,7 @@ public static class LoginEndpoints
 
         app.MapPost("/logout", async (HttpContext context, SessionRegistry sessions) =>
         {
-            sessions.End(context.User);
+            await sessions.EndAsync(context.User, context.RequestAborted);
             // The server-side session is gone, so the old cookie is worthless even if someone kept a copy.
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/login");
@@ -99,20 +100,12 @@ public static class LoginEndpoints
         return result.ToString();
     }
 
-    private static IResult LoginForm(HttpContext context, string? error, int statusCode)
-    {
-        var returnUrl = LocalReturnUrl(context.Request.Query["ReturnUrl"].FirstOrDefault() ?? context.Request.FormValue("returnUrl"));
-        var message = error is null ? SafeHtml.Empty : Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>");
-        return Layout.Page(context, "Log in", Html.Of($"""
-            {message}
-            <form method="post" action="/login" class="login">{Layout.Token(context)}
-              <input type="hidden" name="returnUrl" value="{returnUrl}">
-              <label>User <input name="user" autocomplete="username" required autofocus></label>
-              <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-              <button type="submit">Log in</button>
-            </form>
-            """), statusCode);
-    }
+    private static IResult LoginForm(HttpContext context, string? error, int statusCode) =>
+        new RazorComponentResult<LoginView>(new Dictionary<string, object?>
+        {
+            [nameof(LoginView.Error)] = error,
+            [nameof(LoginView.ReturnUrl)] = LocalReturnUrl(context.Request.Query["ReturnUrl"].FirstOrDefault() ?? context.Request.FormValue("returnUrl")),
+        }) { StatusCode = statusCode };
 
     private static string? FormValue(this HttpRequest request, string key) => request.HasFormContentType ? request.Form[key].FirstOrDefault() : null;
 }

@@ -1,4 +1,5 @@
 using Npgsql;
+using Relay.Db.Web;
 
 namespace Relay.Db;
 
@@ -30,6 +31,9 @@ public sealed class RelayDatabase : IAsyncDisposable
         TlsRptReader = new TlsRptReader(DataSource);
         TlsRpt = new TlsRptStore(DataSource);
         PeerHistory = new PeerHistoryStore(DataSource);
+        WebSessions = new WebSessionStore(DataSource);
+        DataProtectionKeys = new DataProtectionKeyStore(DataSource);
+        OwnTlsa = new OwnTlsaStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -56,6 +60,13 @@ public sealed class RelayDatabase : IAsyncDisposable
 
     /// <summary>Peer history for downgrade detection (what planning reads; attempts write it).</summary>
     public PeerHistoryStore PeerHistory { get; }
+
+    /// <summary>The admin UI's sessions, shared by every web process.</summary>
+    public WebSessionStore WebSessions { get; }
+    /// <summary>The admin UI's Data Protection key ring (cookies, anti-forgery tokens).</summary>
+    public DataProtectionKeyStore DataProtectionKeys { get; }
+    /// <summary>The smtp role's latest check of our own TLSA record, for the overview page.</summary>
+    public OwnTlsaStore OwnTlsa { get; }
 
     public Migrator Migrator() => new(DataSource);
 

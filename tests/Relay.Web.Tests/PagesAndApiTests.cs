@@ -198,6 +198,14 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
         Assert.DoesNotContain("203.0.113.66", html);
     }
 
+    private static async Task AssertDatabaseUnavailableAsync(HttpResponseMessage page)
+    {
+        var body = await page.Content.ReadAsStringAsync();
+        Assert.True(page.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)page.StatusCode}: {body}");
+        Assert.Contains("Database unavailable", body);
+        Assert.Contains("default-src 'none'", string.Join(";", page.Headers.GetValues("Content-Security-Policy")));
+    }
+
     [Fact]
     public async Task Without_a_database_health_answers_503_and_pages_say_so_with_the_same_headers()
     {
@@ -208,12 +216,20 @@ public sealed class PagesAndApiTests(WebFixture web) : IClassFixture<WebFixture>
         try
         {
             var url = new Uri(WebHost.BoundUrls(app).Single());
-            using var client = await web.LoggedInClientAsync(url);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
-            var page = await client.GetAsync("/peers");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
-            Assert.Contains("Database unavailable", await page.Content.ReadAsStringAsync());
-            Assert.Contains("default-src 'none'", string.Join(";", page.Headers.GetValues("Content-Security-Policy")));
+            // Sessions and the key ring live in the database, so without it even the login form cannot be served: it says so.
+            using var anonymous = WebFixture.Client(url);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await anonymous.GetAsync("/health")).StatusCode);
+            await AssertDatabaseUnavailableAsync(await anonymous.GetAsync("/login"));
+            // A session made on a healthy web role cannot be opened either (its key is in the database): the page sends the
+            // browser to the login form, which says why, and shows nothing else.
+            var cookies = new CookieContainer();
+            using var healthy = WebFixture.Client(web.BaseUrl, cookies);
+            await WebFixture.LoginAsync(healthy);
+            using var client = WebFixture.Client(url, cookies);
+            var peers = await client.GetAsync("/peers");
+            Assert.Equal(HttpStatusCode.Redirect, peers.StatusCode);
+            Assert.StartsWith("/login", peers.Headers.Location?.OriginalString);
+            await AssertDatabaseUnavailableAsync(await client.GetAsync(peers.Headers.Location));
         }
         finally
         {

@@ -20,6 +20,7 @@ public class WebFixture : IAsyncLifetime
     private readonly List<WebApplication> apps = [];
 
     public RelayDatabase Db => database.Database;
+    public string ConnectionString => database.ConnectionString;
     public Uri BaseUrl { get; private set; } = null!;
     public TestData Data { get; private set; } = null!;
 
@@ -39,6 +40,16 @@ public class WebFixture : IAsyncLifetime
         await app.StartAsync();
         lock (apps) apps.Add(app);
         return new Uri(WebHost.BoundUrls(app).Single());
+    }
+
+    /// <summary>Stops and disposes the web role at <paramref name="url"/>, as a restart or a crash of that process would end it.</summary>
+    public async Task StopAsync(Uri url)
+    {
+        WebApplication app;
+        lock (apps) app = apps.Single(a => new Uri(WebHost.BoundUrls(a).Single()) == url);
+        await app.StopAsync();
+        await app.DisposeAsync();
+        lock (apps) apps.Remove(app);
     }
 
     public async Task DisposeAsync()

@@ -13,7 +13,7 @@ namespace Relay.EndToEnd.Tests.Operations;
 /// Our own DANE record in a signed DNS world (real nsd + validating unbound): the record `relay tlsa` prints for
 /// certificate A is published at the owner name it prints; `relay tlsa --check` passes with A and fails (exit 1) once
 /// the certificate changes to B with a new key, and `relay serve --roles smtp` with B warns in its log, in
-/// relay_smtp_own_tlsa and in /readyz's detail.
+/// relay_smtp_own_tlsa, in /readyz's detail and, through the database, on the web role's overview page.
 /// </summary>
 public sealed class OwnTlsaTests(ITestOutputHelper output)
 {
@@ -52,14 +52,18 @@ public sealed class OwnTlsaTests(ITestOutputHelper output)
         Assert.Equal("mismatch", JsonDocument.Parse(bad.Stdout).RootElement.GetProperty("verdict").GetString());
 
         await using var queue = await DeliveryQueue.CreateAsync("e2e_ops_owntlsa");
-        var metricsPort = Processes.FreeTcpPort(IPAddress.Loopback);
+        var (metricsPort, webPort) = (Processes.FreeTcpPort(IPAddress.Loopback), Processes.FreeTcpPort(IPAddress.Loopback));
+        const string password = "own tlsa overview";
         var serveEnv = new Dictionary<string, string>(withB)
         {
             ["Relay__Database"] = queue.ConnectionString,
             ["Relay__Smtp__Listen__0"] = $"127.0.0.1:{Processes.FreeTcpPort(IPAddress.Loopback)}",
             ["Relay__Metrics__Listen"] = $"127.0.0.1:{metricsPort}",
+            ["Relay__Web__Listen__0"] = $"127.0.0.1:{webPort}",
+            ["Relay__Web__AdminUser"] = "admin",
+            ["Relay__Web__AdminPasswordHash"] = Relay.Db.PasswordHasher.Hash(password),
         };
-        await using var relay = RelayProcess.Start(serveEnv, "serve", "--roles", "smtp");
+        await using var relay = RelayProcess.Start(serveEnv, "serve", "--roles", "smtp,web");
         try
         {
             await relay.WaitForOutputAsync("own TLSA record", TimeSpan.FromSeconds(30));
@@ -72,11 +76,38 @@ public sealed class OwnTlsaTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, ready.Status);   // a warning, not an outage
             var warning = JsonDocument.Parse(ready.Body).RootElement.GetProperty("warnings").GetProperty("own-tlsa").GetString();
             Assert.Contains("mismatch", warning);
+
+            await relay.WaitForOutputAsync("role web started", TimeSpan.FromSeconds(30));
+            // The monitor logs first and records for the web role right after: a few bounded looks.
+            var overview = await OverviewAsync(webPort, password);
+            for (var look = 0; look < 10 && !overview.Contains("own-tlsa-warning", StringComparison.Ordinal); look++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                overview = await OverviewAsync(webPort, password);
+            }
+            Assert.Contains("id=\"own-tlsa-warning\"", overview);
+            Assert.Contains($"Our own DANE record: mismatch.", overview);
+            Assert.Contains($"_25._tcp.{Hostname}", overview);
         }
         finally
         {
             output.WriteLine(relay.Output);
         }
+    }
+
+    /// <summary>Logs in through the real form and returns the overview page's HTML.</summary>
+    private static async Task<string> OverviewAsync(int webPort, string password)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{webPort}") };
+        var login = await http.GetStringAsync("/login");
+        var token = System.Text.RegularExpressions.Regex.Match(login, "name=\"" + Relay.Web.WebHost.AntiforgeryFieldName + "\" value=\"([^\"]+)\"");
+        Assert.True(token.Success, login);
+        var posted = await http.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            [Relay.Web.WebHost.AntiforgeryFieldName] = WebUtility.HtmlDecode(token.Groups[1].Value), ["user"] = "admin", ["password"] = password, ["returnUrl"] = "/",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        return await http.GetStringAsync("/");
     }
 
     /// <summary>A self-signed certificate for <see cref="Hostname"/> with a fresh key: a rotation that changes the key.</summary>

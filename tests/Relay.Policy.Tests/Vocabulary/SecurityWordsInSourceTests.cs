@@ -58,7 +58,8 @@ public partial class SecurityWordsInSourceTests
     private static IEnumerable<string> ProductSources(string root) =>
         Directory.EnumerateDirectories(root)
             .Where(d => Path.GetFileName(d) is var name && (name.StartsWith("Relay.", StringComparison.Ordinal) || name is "db" or "lib"))
-            .SelectMany(d => Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories))
+            // Razor components too: the web views' code lives in .razor files.
+            .SelectMany(d => new[] { "*.cs", "*.razor" }.SelectMany(pattern => Directory.EnumerateFiles(d, pattern, SearchOption.AllDirectories)))
             .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal));
 
     private static string RepositoryRoot()
