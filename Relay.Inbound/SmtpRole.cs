@@ -58,7 +58,8 @@ public sealed class SmtpRole : IAsyncDisposable
     public IReadOnlyList<IPEndPoint> ImplicitTlsEndpoints => Bound(ListenerKind.ImplicitTls);
 
     /// <summary>What the listener holds now: admitted sessions, sockets (sessions and refusals), message content in memory and its peak.</summary>
-    public (int Sessions, int Sockets, long ContentBytes, long PeakContentBytes) Load => (_slots.Count, _gate.Held, _memory.InUse, _memory.Peak);
+    public (int Sessions, int Capacity, int Sockets, long ContentBytes, long PeakContentBytes) Load =>
+        (_slots.Count, _slots.Capacity, _gate.Held, _memory.InUse, _memory.Peak);
 
     /// <summary>The certificate STARTTLS presents (configured or generated).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate => _tls?.Certificate;
@@ -265,12 +266,20 @@ public sealed class SmtpRole : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopAccepting.Token).ConfigureAwait(false))
             {
-                RefreshDescriptors();
-                var ended = _slots.Sweep();
-                if (ended > 0)
-                    _logger.LogInformation("smtp: stress mode ({Sessions} of {Limit} sessions): ended {Ended} idle session(s) without a transaction",
-                        _slots.Count, _options.ConnectionLimit, ended);
-                if (++ticks % 30 == 0) _rates.Prune();
+                try
+                {
+                    RefreshDescriptors();
+                    var ended = _slots.Sweep();
+                    if (ended > 0)
+                        _logger.LogInformation("smtp: stress mode ({Sessions} of {Limit} sessions): ended {Ended} idle session(s) without a transaction",
+                            _slots.Count, _slots.Capacity, ended);
+                    if (++ticks % 30 == 0) _rates.Prune();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One bad sweep must not end sweeping (stress mode would silently stop).
+                    _logger.LogError(e, "smtp: session sweep failed");
+                }
             }
         }
         catch (OperationCanceledException) { }
