@@ -52,6 +52,27 @@ public sealed class SmtpListenerOptions
     public int ErrorLimit { get; set; } = 20;                          // smtpd_hard_error_limit
     public int ConnectionLimitPerClient { get; set; } = 50;            // smtpd_client_connection_count_limit
     public int ConnectionLimit { get; set; } = 1000;                   // total concurrent sessions
+    public int HeaderSizeLimit { get; set; } = 102_400;                // header_size_limit (we refuse rather than truncate)
+    /// <summary>Message content held in memory by all sessions together; a message that would pass it gets 451 4.3.1.</summary>
+    public long DataMemoryLimit { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// Descriptors the listener leaves free for the rest of the process (database pool growth, outbound sessions, DNS,
+    /// the runtime's threads) when it sizes itself against the open-file limit; the executable derives it from the pool size.
+    /// </summary>
+    public int KeepFreeDescriptors { get; set; } = 256;
+
+    // Stress mode (Postfix's, postscreen-free): at this share of ConnectionLimit, sessions that have not started a
+    // transaction may idle only StressIdleTimeout, and a new client may push out the longest-idle of them.
+    public int StressThresholdPercent { get; set; } = 80;
+    public TimeSpan StressIdleTimeout { get; set; } = TimeSpan.FromSeconds(10);   // smtpd_timeout under stress
+
+    // Per-client rates (anvil). 0 = no limit. Clients in RateLimitExceptions are never counted.
+    public int ConnectionRateLimit { get; set; } = 120;                // smtpd_client_connection_rate_limit, per minute
+    public int MessageRateLimit { get; set; } = 600;                   // smtpd_client_message_rate_limit, per minute
+    public int AuthFailureLimit { get; set; } = 5;                     // failed AUTH per AuthFailureWindow, then 421 lockout
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(5);
+    public IList<string> RateLimitExceptions { get; set; } = ["127.0.0.0/8", "::1/128"];   // smtpd_client_event_limit_exceptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(300);     // smtpd_timeout
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(300);     // a whole DATA/BDAT read, plus size / rate
     public int MinimumDataRate { get; set; } = 500;                    // smtpd_min_data_rate, octets/s; 0 = off

@@ -50,6 +50,12 @@ internal sealed partial class SmtpSession
     /// <summary>RFC 4954 AUTH PLAIN / LOGIN, only on submission listeners and only over TLS (the table's guard).</summary>
     private async Task AuthAsync(AuthCommand auth)
     {
+        // Locked out by failures in another session of this client meanwhile.
+        if (_rates.AuthLockedOut(_client))
+        {
+            await ReplyAsync(AuthLockedOut).ConfigureAwait(false);
+            throw new SessionEndException("auth-lockout");
+        }
         string? user, password;
         switch (auth.Mechanism)
         {
@@ -61,7 +67,7 @@ internal sealed partial class SmtpSession
                 var parts = decoded?.Split('\0');
                 if (parts is not { Length: 3 }) { await ErrorAsync(Replies.Syntax("Error: malformed AUTH PLAIN response")).ConfigureAwait(false); return; }
                 // authzid must be empty or equal to the user: we do not let one user act as another.
-                if (parts[0].Length > 0 && parts[0] != parts[1]) { await ErrorAsync(Replies.AuthFailed).ConfigureAwait(false); return; }
+                if (parts[0].Length > 0 && parts[0] != parts[1]) { await AuthFailedAsync().ConfigureAwait(false); return; }
                 (user, password) = (parts[1], parts[2]);
                 break;
             }
@@ -87,9 +93,36 @@ internal sealed partial class SmtpSession
             await ReplyAsync(Replies.AuthSucceeded).ConfigureAwait(false);
             return;
         }
-        _logger.LogInformation("smtp: authentication failed from {Client}", _client);
+        await AuthFailedAsync().ConfigureAwait(false);
+    }
+
+    public static readonly SmtpReply AuthLockedOut = new(421, "4.7.0", "Error: too many failed authentications from your address; try again later");
+
+    /// <summary>
+    /// Password guessing is slowed and then stopped per client (Relay:Smtp:AuthFailureLimit per AuthFailureWindow):
+    /// each failure's 535 waits longer (0.25 s, 0.5 s, 1 s … at most 8 s), and the failure that reaches the limit
+    /// gets 421 4.7.0 and the session ends; until the window ends, the client's new submission connections get
+    /// the same 421 before the greeting. A wrong user name and a wrong password look the same from outside.
+    /// </summary>
+    private async Task AuthFailedAsync()
+    {
+        var failures = _rates.AuthFailed(_client);
+        _logger.LogInformation("smtp: authentication failed from {Client} ({Failures} in the window)", _client, failures);
+        if (_options.AuthFailureLimit > 0 && failures >= _options.AuthFailureLimit)
+        {
+            InboundMetrics.Refusal("auth", "auth-lockout");
+            _logger.LogWarning("smtp: {Client} locked out of AUTH after {Failures} failures within {Window}", _client, failures, _options.AuthFailureWindow);
+            await ReplyAsync(AuthLockedOut).ConfigureAwait(false);
+            throw new SessionEndException("auth-lockout");
+        }
+        InboundMetrics.Refusal("auth", "auth-failed");
+        if (failures > 0)
+            await Task.Delay(AuthFailureDelay(failures), _stopping).ConfigureAwait(false);
         await ErrorAsync(Replies.AuthFailed).ConfigureAwait(false);
     }
+
+    internal static TimeSpan AuthFailureDelay(int failures) =>
+        TimeSpan.FromMilliseconds(Math.Min(8000, 250 * Math.Pow(2, Math.Min(failures - 1, 10))));
 
     // Sends a 334 challenge and reads one response line; null when the client cancels with "*".
     private async Task<string?> ChallengeAsync(string challenge)
@@ -101,7 +134,7 @@ internal sealed partial class SmtpSession
             if (frame.Kind == FrameKind.NeedMore)
             {
                 _connection.Consume(frame.Consumed);
-                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _draining).ConfigureAwait(false)) throw new SessionEndException("disconnected-in-auth");
+                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _commandReads.Token).ConfigureAwait(false)) throw new SessionEndException("disconnected-in-auth");
                 continue;
             }
             if (frame.Kind == FrameKind.TooLong) { _connection.Consume(frame.Consumed); return null; }

@@ -12,12 +12,24 @@ internal sealed partial class SmtpSession
 
     private Transaction? _transaction;
     private DataReader? _chunks;
+    // The reader whose content is buffered now (DATA or the BDAT chunks): its memory goes back to the budget when done.
+    private DataReader? _content;
+
+    private void ReleaseContent()
+    {
+        if (_content is null) return;
+        _memory.Release(_content.Reserved);
+        _content = null;
+    }
 
     private void ResetTransaction()
     {
         _transaction = null;
         _chunks = null;
+        _slot.InTransaction = false;
     }
+
+    public static readonly SmtpReply MessageRateExceeded = new(450, "4.7.1", "Error: too much mail from your address; try again later");
 
     private async Task MailAsync(MailCommand mail, SmtpState next)
     {
@@ -26,8 +38,17 @@ internal sealed partial class SmtpSession
         if (p.Size is long size && size > _options.MessageSizeLimit) { InboundMetrics.Refusal("message", "message-too-big"); await ErrorAsync(Replies.MessageTooBig).ConfigureAwait(false); return; }
         if (p.RequireTls && !TlsActive) { InboundMetrics.Refusal("message", "requiretls-without-tls"); await ErrorAsync(Replies.RequireTlsWithoutTls).ConfigureAwait(false); return; }
         if (_kind != ListenerKind.Smtp && !TlsActive) { InboundMetrics.Refusal("message", "starttls-required"); await ErrorAsync(Replies.MustIssueStartTls).ConfigureAwait(false); return; }
+        // anvil's message rate: counted per MAIL FROM, accepted or not later; refused before the transaction opens.
+        if (_rates.MessageOverLimit(_client))
+        {
+            InboundMetrics.Refusal("message", "client-message-rate");
+            _logger.LogInformation("smtp: {Client} is over Relay:Smtp:MessageRateLimit ({Limit}/min)", _client, _options.MessageRateLimit);
+            await ErrorAsync(MessageRateExceeded).ConfigureAwait(false);
+            return;
+        }
         _transaction = new Transaction(mail.Sender?.ToString() ?? "", p, []);
         _chunks = null;
+        _slot.InTransaction = true;
         _state = next;
         await ReplyAsync(Replies.SenderOk).ConfigureAwait(false);
     }
@@ -71,13 +92,19 @@ internal sealed partial class SmtpSession
             && string.Equals(a[(atA + 1)..], b[(atB + 1)..], StringComparison.OrdinalIgnoreCase);
     }
 
-    private DataReaderOptions ReaderOptions => new(_options.MessageSizeLimit, _options.BareLineEndings, _options.TextLineLimit);
+    private DataReaderOptions ReaderOptions => new(_options.MessageSizeLimit, _options.BareLineEndings, _options.TextLineLimit, _memory.TryReserve);
+
+    private DataReader NewReader(bool dotTransparency)
+    {
+        ReleaseContent();
+        return _content = new DataReader(ReaderOptions, dotTransparency);
+    }
 
     private async Task DataAsync()
     {
         var transaction = _transaction!;
         await ReplyAsync(Replies.StartMailInput).ConfigureAwait(false);
-        var reader = new DataReader(ReaderOptions, dotTransparency: true);
+        var reader = NewReader(dotTransparency: true);
         var started = DateTimeOffset.UtcNow;
         while (true)
         {
@@ -101,7 +128,7 @@ internal sealed partial class SmtpSession
             await ReplyAsync(Replies.MessageTooBig).ConfigureAwait(false);
             throw new SessionEndException("bdat-chunk-too-big");
         }
-        _chunks ??= new DataReader(ReaderOptions, dotTransparency: false);
+        _chunks ??= NewReader(dotTransparency: false);
         var reader = _chunks;
         var remaining = bdat.Size;
         var started = DateTimeOffset.UtcNow;
@@ -158,14 +185,26 @@ internal sealed partial class SmtpSession
     /// </summary>
     private async Task FinishMessageAsync(Transaction transaction, DataReader reader)
     {
+        try { await FinishMessageCoreAsync(transaction, reader).ConfigureAwait(false); }
+        finally { ReleaseContent(); }
+    }
+
+    public static readonly SmtpReply HeaderTooBig = new(552, "5.3.4", "Error: message header size exceeds limit");
+    public static readonly SmtpReply NoMemory = new(451, "4.3.1", "Error: insufficient system resources; try again later");
+
+    private async Task FinishMessageCoreAsync(Transaction transaction, DataReader reader)
+    {
         ResetTransaction();
         var (refusal, why) = reader.Error switch
         {
             DataError.TooBig => (Replies.MessageTooBig, "message-too-big"),
             DataError.BareLineEnding => (Replies.BareLineEnding, "bare-line-ending"),
             DataError.LineTooLong => (Replies.TextLineTooLong, "line-too-long"),
+            DataError.NoMemory => (NoMemory, "data-memory-limit"),
             _ => ((SmtpReply?)null, ""),
         };
+        // Refused rather than cut (Postfix's header_size_limit truncates): we never rewrite what we relay.
+        if (refusal is null && HeaderScanner.HeaderLength(reader.Body.Span) > _options.HeaderSizeLimit) (refusal, why) = (HeaderTooBig, "header-too-big");
         if (refusal is null && HeaderScanner.CountReceived(reader.Body.Span) >= _options.HopCountLimit) (refusal, why) = (Replies.TooManyHops, "too-many-hops");
         if (refusal is not null)
         {

@@ -30,6 +30,11 @@ internal sealed partial class SmtpSession
     private readonly RelayAccess _access;
     private readonly TlsContext _tls;
     private readonly IPAddress _client;
+    private readonly SessionSlot _slot;
+    private readonly ClientRates _rates;
+    private readonly DataMemory _memory;
+    // Command reads end on a soft stop or when the listener ends this session early (stress mode, making room).
+    private readonly CancellationTokenSource _commandReads;
     // Soft stop: no new commands (idle sessions get 421 at once). Hard stop: abort whatever is in progress.
     private readonly CancellationToken _draining;
     private readonly CancellationToken _stopping;
@@ -44,7 +49,7 @@ internal sealed partial class SmtpSession
     private string? _authUser;
 
     public SmtpSession(SmtpListenerOptions options, RelayDatabase db, ILogger logger, SmtpConnection connection, ListenerKind kind,
-        RelayAccess access, TlsContext tls, IPAddress client, CancellationToken draining, CancellationToken stopping)
+        RelayAccess access, TlsContext tls, IPAddress client, SessionSlot slot, ClientRates rates, DataMemory memory, CancellationToken draining, CancellationToken stopping)
     {
         _options = options;
         _db = db;
@@ -54,8 +59,12 @@ internal sealed partial class SmtpSession
         _access = access;
         _tls = tls;
         _client = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        _slot = slot;
+        _rates = rates;
+        _memory = memory;
         _draining = draining;
         _stopping = stopping;
+        _commandReads = CancellationTokenSource.CreateLinkedTokenSource(draining, slot.Ending);
         _framer = new CommandLineFramer(options.CommandLineLimit);
     }
 
@@ -95,6 +104,12 @@ internal sealed partial class SmtpSession
             endReason = "disconnected";
         }
         catch (SessionEndException e) { endReason = e.Message; }
+        catch (OperationCanceledException) when (_slot.Ended is { } ended && !_draining.IsCancellationRequested)
+        {
+            // Ended by the listener (stress mode, room for a new client, descriptors): the reply says why.
+            endReason = ended.Reason;
+            await TryReplyAsync(ended.Reply).ConfigureAwait(false);
+        }
         catch (SmtpTimeoutException)
         {
             endReason = "timeout";
@@ -113,6 +128,8 @@ internal sealed partial class SmtpSession
         }
         finally
         {
+            ReleaseContent();
+            _commandReads.Dispose();
             _endReason = endReason;
             InboundMetrics.SessionEnded(ListenerWord, _security.Transport, endReason, clock.Elapsed);
             // The one line per session: who, how protected, what came of it. The user name is logged, never a credential.
@@ -155,15 +172,20 @@ internal sealed partial class SmtpSession
 
     private async Task CommandLoopAsync()
     {
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             var frame = _framer.Next(_connection.Buffered);
             if (frame.Kind == FrameKind.NeedMore)
             {
                 _connection.Consume(frame.Consumed);
-                if (!await _connection.ReadMoreAsync(_options.IdleTimeout, _draining).ConfigureAwait(false)) return;
+                _commandReads.Token.ThrowIfCancellationRequested();
+                if (!await _connection.ReadMoreAsync(CommandReadTimeout(waiting), _commandReads.Token).ConfigureAwait(false)) return;
                 continue;
             }
+            // Activity is a whole command line, never a byte: a client trickling bytes stays idle (slowloris).
+            waiting.Restart();
+            _slot.Touch();
             if (frame.Kind == FrameKind.TooLong)
             {
                 _connection.Consume(frame.Consumed);
@@ -256,6 +278,15 @@ internal sealed partial class SmtpSession
                 return;
         }
         await ErrorAsync(Replies.NotImplemented).ConfigureAwait(false);
+    }
+
+    // The idle timeout counts from the end of the previous command, not from the last byte: a command line must be
+    // complete within it, so a byte every few seconds cannot hold a session open for ever.
+    private TimeSpan CommandReadTimeout(System.Diagnostics.Stopwatch waiting)
+    {
+        var left = _options.IdleTimeout - waiting.Elapsed;
+        if (left <= TimeSpan.Zero) throw new SmtpTimeoutException();
+        return left;
     }
 
     private SmtpReply EhloReply()

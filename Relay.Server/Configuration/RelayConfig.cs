@@ -122,9 +122,10 @@ public sealed record RelayConfig(
     }
 
     /// <summary>A list key's entries as (key, value), its schema default when it is not set.</summary>
-    internal static List<(string Key, string Value)> Entries(IConfigurationSection relay, string name)
+    internal static List<(string Key, string Value)> Entries(IConfiguration relay, string name)
     {
-        var fallback = ConfigSchema.Get(name).Default is { } d ? new[] { d } : [];
+        // A list's default may name several entries, comma-separated.
+        var fallback = ConfigSchema.Get(name).Default is { } d ? d.Split(',', StringSplitOptions.TrimEntries) : [];
         var section = relay.GetSection(name);
         var children = section.GetChildren().ToList();
         // A plain string ("Relay__Domains=example.org") is accepted as a one-element list.

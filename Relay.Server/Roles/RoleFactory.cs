@@ -21,6 +21,7 @@ internal static class RoleFactory
             case "smtp":
                 var smtp = SmtpRoleAdapter.Options(config);
                 SmtpRoleAdapter.CheckCertificate(config);
+                SmtpRoleAdapter.CheckOpenFiles(config, smtp, Relay.Inbound.OpenFileLimit.Current());
                 return SmtpRoleAdapter.Warnings(smtp);
             case "delivery": return DeliveryOptionsReader.Warnings(DeliveryOptionsReader.Read(config));
             case "web": WebRoleAdapter.Validate(config); return [];

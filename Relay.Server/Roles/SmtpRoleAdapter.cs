@@ -73,6 +73,19 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
             TextLineLimit = ConfigValues.Integer(relay, "Smtp:TextLineLimit"),
             ConnectionLimit = ConfigValues.Integer(relay, "Smtp:ConnectionLimit"),
             ConnectionLimitPerClient = ConfigValues.Integer(relay, "Smtp:ConnectionLimitPerClient"),
+            StressThresholdPercent = ConfigValues.Integer(relay, "Smtp:StressThreshold"),
+            StressIdleTimeout = ConfigValues.Duration(relay, "Smtp:StressIdleTimeout"),
+            ConnectionRateLimit = ConfigValues.Integer(relay, "Smtp:ConnectionRateLimit"),
+            MessageRateLimit = ConfigValues.Integer(relay, "Smtp:MessageRateLimit"),
+            AuthFailureLimit = ConfigValues.Integer(relay, "Smtp:AuthFailureLimit"),
+            AuthFailureWindow = ConfigValues.Duration(relay, "Smtp:AuthFailureWindow"),
+            // As Postfix's smtpd_client_event_limit_exceptions = $mynetworks: trusted networks are never rate-limited.
+            RateLimitExceptions = RelayConfig.Entries(relay, "Smtp:RateLimitExceptions").Select(e => ConfigParsers.Cidr(e.Key, e.Value).ToString())
+                .Concat(config.TrustedNetworks.Select(n => n.ToString())).ToList(),
+            HeaderSizeLimit = ConfigValues.Integer(relay, "Smtp:HeaderSizeLimit"),
+            DataMemoryLimit = ConfigValues.Integer(relay, "Smtp:DataMemoryLimit"),
+            // While running, the listener leaves this much free: the pool may still grow, workers connect, threads start.
+            KeepFreeDescriptors = Consumers(config) is var (pool, workers) ? pool + 2 * workers + 128 : 256,
             MinimumDataRate = ConfigValues.Integer(relay, "Smtp:MinimumDataRate"),
             IdleTimeout = ConfigValues.Duration(relay, "Smtp:IdleTimeout"),
             DataTimeout = ConfigValues.Duration(relay, "Smtp:DataTimeout"),
@@ -118,6 +131,43 @@ internal sealed class SmtpRoleAdapter(RelayConfig config, RelayDatabase db, ILog
             throw new ConfigException("Relay:Tls:Certificate", config.TlsCertificate,
                 $"cannot load it with Relay:Tls:Key = \"{config.TlsKey}\" (both PEM, the certificate first): {OneLine(e.Message)}");
         }
+    }
+
+    /// <summary>Descriptors kept free beside the sessions: the runtime's own files, logs, listeners, the metrics and web listeners, DNS.</summary>
+    internal const int BaseHeadroom = 384;
+
+    /// <summary>
+    /// Refuses a Relay:Smtp:ConnectionLimit that the open-file limit cannot hold: every session is a descriptor, and
+    /// beside them the process needs room for its PostgreSQL pool (Maximum Pool Size, 100 by default), outbound
+    /// delivery sessions (Relay:Delivery:Workers, each a socket and its DNS queries), the sockets the listener is
+    /// telling 421, and <see cref="BaseHeadroom"/> for everything else. Run out anyway and accept(2) fails
+    /// (handled), but so does every other open in the process, the runtime's own included.
+    /// </summary>
+    internal static void CheckOpenFiles(RelayConfig config, SmtpListenerOptions options, long? openFileLimit)
+    {
+        if (openFileLimit is not long limit) return;
+        var (pool, workers) = Consumers(config);
+        var headroom = BaseHeadroom + pool + 2 * workers + SmtpRole.RefusalAllowance;
+        var needed = (long)options.ConnectionLimit + headroom;
+        if (needed <= limit) return;
+        throw new ConfigException("Relay:Smtp:ConnectionLimit", options.ConnectionLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            $"needs {needed} open files ({options.ConnectionLimit} sessions + {headroom} headroom: {pool} PostgreSQL connections, " +
+            $"{2 * workers} for {workers} delivery workers, {SmtpRole.RefusalAllowance} for refused connections, {BaseHeadroom} for logs and the runtime), " +
+            $"but the open-file limit (ulimit -n) is {limit}: " +
+            (limit - headroom >= 1 ? $"set it to at most {limit - headroom} or raise the open-file limit to {needed} (systemd LimitNOFILE=)"
+                                   : $"raise the open-file limit to at least {needed} (systemd LimitNOFILE=)"));
+    }
+
+    // The other descriptor users the headroom is sized for: the PostgreSQL pool and the delivery workers.
+    private static (int Pool, int Workers) Consumers(RelayConfig config)
+    {
+        var pool = 100;
+        if (config.Database is { } database)
+        {
+            try { pool = new Npgsql.NpgsqlConnectionStringBuilder(database).MaxPoolSize; }
+            catch (ArgumentException) { } // a bad connection string is refused with its own key when the database is opened
+        }
+        return (pool, ConfigValues.Integer(config.Raw, "Delivery:Workers"));
     }
 
     /// <summary>Legal values that are probably not meant.</summary>

@@ -35,6 +35,61 @@ public sealed class RelayProcess : IAsyncDisposable
         return new RelayProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start relay"));
     }
 
+    /// <summary>
+    /// As <see cref="Start"/>, with the relay's open-file limit (`ulimit -n`, soft and hard) set to <paramref name="openFiles"/>.
+    /// Both: .NET raises the soft limit to the hard one when it starts, so a soft limit alone would not hold.
+    /// </summary>
+    public static RelayProcess StartWithOpenFileLimit(int openFiles, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        new(Process.Start(WithOpenFileLimit(openFiles, Info(environment, arguments))) ?? throw new InvalidOperationException("could not start relay"));
+
+    /// <summary>As <see cref="RunAsync"/>, under an open-file limit (soft and hard).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithOpenFileLimitAsync(int openFiles,
+        IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        using var process = Process.Start(WithOpenFileLimit(openFiles, Info(environment, arguments)))!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try { await process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"relay {string.Join(' ', arguments)} did not exit within 60 s; killed. Output:\n{await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    // bash sets the limit and then becomes dotnet (exec), so the process id is the relay's own.
+    private static ProcessStartInfo WithOpenFileLimit(int openFiles, ProcessStartInfo info)
+    {
+        var arguments = info.ArgumentList.ToList();
+        info.FileName = "bash";
+        info.ArgumentList.Clear();
+        foreach (var argument in (string[])["-c", $"ulimit -n {openFiles} && exec dotnet \"$@\"", "bash"]) info.ArgumentList.Add(argument);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        return info;
+    }
+
+    /// <summary>The relay's resident memory now (VmRSS), in KiB; null once it has exited.</summary>
+    public long? ResidentKiB()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>Descriptors the relay has open now (null once it has exited).</summary>
+    public int? OpenDescriptors()
+    {
+        try { return Directory.GetFileSystemEntries($"/proc/{process.Id}/fd").Length; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>Runs a command to completion: exit code, stdout and stderr.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> environment,
         params string[] arguments) => RunWithInputAsync(environment, "", arguments);

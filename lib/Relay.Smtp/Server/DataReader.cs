@@ -10,9 +10,15 @@ public enum BareLineEndingMode
     Reject,
 }
 
-public enum DataError { None, TooBig, BareLineEnding, LineTooLong }
+public enum DataError { None, TooBig, BareLineEnding, LineTooLong, NoMemory }
 
-public sealed record DataReaderOptions(long MaxSize, BareLineEndingMode BareLineEndings = BareLineEndingMode.Normalize, int MaxLineLength = 1000);
+/// <param name="Reserve">
+/// Asked for memory before the stored content grows past what was granted (in steps of at least
+/// <see cref="DataReader.ReserveStep"/>); false marks the message <see cref="DataError.NoMemory"/> and nothing more is
+/// stored. Lets a listener bound what all its sessions hold together. Null: no budget.
+/// </param>
+public sealed record DataReaderOptions(long MaxSize, BareLineEndingMode BareLineEndings = BareLineEndingMode.Normalize, int MaxLineLength = 1000,
+    Func<long, bool>? Reserve = null);
 
 /// <summary>
 /// Reads message content with no I/O: DATA (dot-transparency, RFC 5321 §4.5.2) or BDAT chunks (RFC 3030,
@@ -27,6 +33,7 @@ public sealed record DataReaderOptions(long MaxSize, BareLineEndingMode BareLine
 /// more than <c>MaxSize</c> stored octets → <see cref="DataError.TooBig"/>; a line longer than
 /// <c>MaxLineLength</c> octets including CRLF → <see cref="DataError.LineTooLong"/> (we refuse rather than
 /// fold: folding would change signed content). BINARYMIME content is neither normalised nor line-checked.
+/// What is buffered is bounded by <c>MaxSize</c> and, across sessions, by the optional reserve callback.
 /// </summary>
 public sealed class DataReader
 {
@@ -46,7 +53,12 @@ public sealed class DataReader
         _binary = binary && !dotTransparency;
     }
 
+    public const int ReserveStep = 64 * 1024;
+
     public DataError Error { get; private set; }
+
+    /// <summary>Octets granted by <see cref="DataReaderOptions.Reserve"/> so far: the caller gives them back when done.</summary>
+    public long Reserved { get; private set; }
     public long StoredOctets { get; private set; }
     public bool Ended { get; private set; }
 
@@ -149,6 +161,12 @@ public sealed class DataReader
         StoredOctets += bytes.Length;
         if (Error != DataError.None) return;
         if (StoredOctets > _options.MaxSize) { Error = DataError.TooBig; return; }
+        if (StoredOctets > Reserved && _options.Reserve is { } reserve)
+        {
+            var step = Math.Max(ReserveStep, StoredOctets - Reserved);
+            if (!reserve(step)) { Error = DataError.NoMemory; return; }
+            Reserved += step;
+        }
         _body.Write(bytes);
     }
 }

@@ -20,4 +20,12 @@ public static class HeaderScanner
         }
         return count;
     }
+
+    /// <summary>Octets of the header section: up to and including the CRLF that ends the last field (the whole content when no empty line follows).</summary>
+    public static int HeaderLength(ReadOnlySpan<byte> body)
+    {
+        if (body.StartsWith("\r\n"u8)) return 0;
+        var end = body.IndexOf("\r\n\r\n"u8);
+        return end < 0 ? body.Length : end + 2;
+    }
 }

@@ -159,4 +159,28 @@ public class DataReaderTests
             if (body[i] == '\n') Assert.True(i > 0 && body[i - 1] == '\r', $"bare LF at {i}");
         }
     }
+
+    [Fact]
+    public void Content_past_what_the_reserve_grants_marks_the_message_no_memory_and_stores_nothing_more()
+    {
+        long granted = 0;
+        var reader = new DataReader(new DataReaderOptions(10_000_000, Reserve: n => { if (granted + n > 200_000) return false; granted += n; return true; }),
+            dotTransparency: true);
+        var line = System.Text.Encoding.ASCII.GetBytes(new string('x', 998) + "\r\n");
+        for (var i = 0; i < 300; i++) reader.Feed(line);
+        reader.Feed("\r\n.\r\n"u8);
+        Assert.True(reader.Ended);
+        Assert.Equal(DataError.NoMemory, reader.Error);
+        Assert.True(reader.Body.IsEmpty);
+        Assert.Equal(granted, reader.Reserved);
+        Assert.InRange(reader.Reserved, DataReader.ReserveStep, 200_000);
+    }
+
+    [Fact]
+    public void Header_length_ends_at_the_empty_line_and_is_the_whole_content_without_one()
+    {
+        Assert.Equal(13, HeaderScanner.HeaderLength("Subject: hi\r\n\r\nbody\r\n"u8));
+        Assert.Equal(0, HeaderScanner.HeaderLength("\r\nbody\r\n"u8));
+        Assert.Equal(13, HeaderScanner.HeaderLength("Subject: hi\r\n"u8));
+    }
 }
