@@ -118,19 +118,30 @@ public sealed class QueueStore
             : null;
     }
 
-    public async Task<QueuedMessage?> LoadMessageAsync(long messageId, CancellationToken cancellationToken)
+    public async Task<QueuedMessage?> LoadMessageAsync(long messageId, CancellationToken cancellationToken) =>
+        (await LoadMessagesAsync([messageId], cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <summary>
+    /// The messages of a claimed batch in one round trip, in the order of <paramref name="messageIds"/>; a message
+    /// deleted meanwhile is missing from the answer. Bodies are bounded by the claim (ClaimBatch recipients at most).
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedMessage>> LoadMessagesAsync(IReadOnlyList<long> messageIds, CancellationToken cancellationToken)
     {
+        if (messageIds.Count == 0) return [];
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("""
-            select id, queue_id, sender, body, received_at, body_type, smtputf8, requiretls, dsn_envid, dsn_ret
-            from messages where id = @id
+            select m.id, m.queue_id, m.sender, m.body, m.received_at, m.body_type, m.smtputf8, m.requiretls, m.dsn_envid, m.dsn_ret
+            from unnest(@ids) with ordinality as wanted(id, n)
+            join messages m on m.id = wanted.id
+            order by wanted.n
             """, connection);
-        command.Parameters.AddWithValue("id", messageId);
+        command.Parameters.AddWithValue("ids", messageIds.ToArray());
+        var messages = new List<QueuedMessage>(messageIds.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            return null;
-        return new QueuedMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
-            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7),
-            reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            messages.Add(new QueuedMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
+        return messages;
     }
 }

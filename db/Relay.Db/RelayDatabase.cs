@@ -63,6 +63,7 @@ public sealed class RelayDatabase : IAsyncDisposable
     {
         // Messages already handed in are committed (or failed to their callers) before the connections close.
         await enqueues.DisposeAsync().ConfigureAwait(false);
+        await Attempts.DisposeAsync().ConfigureAwait(false);
         await DataSource.DisposeAsync().ConfigureAwait(false);
     }
 }
