@@ -15,7 +15,9 @@ public sealed class SmtpTimeoutException : Exception
 /// </summary>
 public sealed class SmtpConnection(Socket socket, Stream stream) : IAsyncDisposable
 {
-    private byte[] _buffer = new byte[16 * 1024];
+    // 8 KiB holds a command line and most small messages whole; it grows when a caller needs more. Each held session
+    // keeps its buffer, so its size is most of what an idle session costs (bench/README.md, idle sessions).
+    private byte[] _buffer = new byte[8 * 1024];
     private int _start;
     private int _end;
 

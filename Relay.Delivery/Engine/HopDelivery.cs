@@ -12,8 +12,9 @@ namespace Relay.Delivery.Engine;
 
 /// <summary>
 /// Delivers one claimed batch (one next hop): plan, then peers in plan order (at most
-/// <see cref="DeliveryOptions.MaxAddressesPerAttempt"/>), several messages per session, each transaction
-/// recorded the moment it ends so a crash duplicates at most the transaction in flight. A peer that
+/// <see cref="DeliveryOptions.MaxAddressesPerAttempt"/>), several messages per session, each transaction's
+/// record handed to the database the moment it ends and committed while the session carries the next message
+/// (<see cref="RecordWindow"/>), so a crash duplicates at most the few transactions whose records were in flight. A peer that
 /// fails before MAIL (refused, 5xx greeting, TLS demanded but impossible) passes the messages on to
 /// the next peer; when none is left they are deferred with every peer's reason. Sessions collect facts; every
 /// outcome (transport or nothing sent, each recipient's fate) is Relay.Policy's <see cref="OutcomeClassifier"/>'s.
@@ -54,12 +55,10 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
             await OperatorBounce.BounceAsync(database, options.Hostname, requested.Key, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("{QueueId}: bounced at the operator's request", requested.Key);
         }
-        var pending = new List<Pending>();
-        foreach (var group in batch.Recipients.Where(r => !r.BounceRequested).GroupBy(r => r.MessageId))
-        {
-            var message = await database.Queue.LoadMessageAsync(group.Key, cancellationToken).ConfigureAwait(false);
-            if (message is not null) pending.Add(new Pending(message, group.ToList())); // null: deleted meanwhile
-        }
+        // The batch's messages in one round trip; a message deleted meanwhile is simply not delivered.
+        var groups = batch.Recipients.Where(r => !r.BounceRequested).GroupBy(r => r.MessageId).ToDictionary(g => g.Key, g => g.ToList());
+        var messages = await database.Queue.LoadMessagesAsync(groups.Keys.ToList(), cancellationToken).ConfigureAwait(false);
+        var pending = messages.Select(m => new Pending(m, groups[m.Id])).ToList();
         if (pending.Count == 0) return;
 
         var started = DateTimeOffset.UtcNow;
@@ -79,10 +78,30 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
 
         // REQUIRETLS messages (RFC 8689) travel in their own sessions, where no cleartext fallback exists.
         foreach (var group in pending.GroupBy(p => p.Message.RequireTls))
-            await DeliverToPeersAsync(keeper, hop, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
+            await DeliverToPeersPipelinedAsync(keeper, hop, group.ToList(), group.Key, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DeliverToPeersAsync(LeaseKeeper keeper, HopPlan hop, List<Pending> pending, bool requireTls,
+    /// <summary>
+    /// Delivers over the peers with the records pipelined: after a peer's 250 the session carries the next message while
+    /// the last one's record commits (sharing its commit with other sessions'), at most <see cref="RecordWindow.Limit"/>
+    /// records behind. A recipient is still 'delivered' only once its own record has committed, after the peer's 250.
+    /// </summary>
+    private async Task DeliverToPeersPipelinedAsync(LeaseKeeper keeper, HopPlan hop, List<Pending> pending, bool requireTls,
+        CancellationToken cancellationToken)
+    {
+        var records = new RecordWindow();
+        try
+        {
+            await DeliverToPeersAsync(keeper, hop, pending, requireTls, records, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing of this batch is left unrecorded when it returns (or fails): the leases end with these records.
+            await records.DrainAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeliverToPeersAsync(LeaseKeeper keeper, HopPlan hop, List<Pending> pending, bool requireTls, RecordWindow records,
         CancellationToken cancellationToken)
     {
         var sessionToken = keeper.Token;
@@ -165,8 +184,8 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                     // The session's own target: a reused session records what it was opened and judged with, never more.
                     var outcome = OutcomeClassifier.Classify(session.Target.Plan, result.Report);
                     var row = AttemptRows.ForPeer(hop, session.Target, transactionStarted, result.Report, outcome, result.Reply);
-                    await FinishAsync(keeper, p, row, outcome, session.Target.Name, cancellationToken,
-                        peerTakesDsn: session.Client.Capabilities.Dsn).ConfigureAwait(false);
+                    await records.AddAsync(FinishAsync(keeper, p, row, outcome, session.Target.Name, cancellationToken,
+                        peerTakesDsn: session.Client.Capabilities.Dsn)).ConfigureAwait(false);
                 }
             }
             finally

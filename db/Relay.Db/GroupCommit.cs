@@ -21,6 +21,7 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     private readonly int maxBatch;
     private readonly Func<TItem, long> size;
     private readonly long maxBatchSize;
+    private readonly bool durable;
     private readonly Channel<Pending> channel = Channel.CreateUnbounded<Pending>();
     private readonly Task[] writers;
 
@@ -32,8 +33,12 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     /// <param name="writers">Transactions in flight at once (more keep the next batch writing while the last one flushes).</param>
     /// <param name="maxBatch">Items per transaction at most; with <paramref name="maxBatchSize"/> (in <paramref name="size"/>'s unit)
     /// it bounds one commit's work and memory.</param>
-    public GroupCommit(NpgsqlDataSource dataSource, Writer write, int writers, int maxBatch, Func<TItem, long> size, long maxBatchSize)
+    /// <param name="durable">False for bookkeeping that may be lost in a crash (session rows): the commit then does not wait for
+    /// the disk, and what a caller is told is only that it is committed, not that it is on disk.</param>
+    public GroupCommit(NpgsqlDataSource dataSource, Writer write, int writers, int maxBatch, Func<TItem, long> size, long maxBatchSize,
+        bool durable = true)
     {
+        this.durable = durable;
         this.dataSource = dataSource;
         this.write = write;
         this.maxBatch = maxBatch;
@@ -95,7 +100,7 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
         // One round trip for all of the batch's statements (BEGIN travels with them), one for the commit.
         await using var commands = new NpgsqlBatch(connection, transaction);
         // Whatever the server default, what a caller is told is committed must be on disk.
-        commands.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = on"));
+        commands.BatchCommands.Add(new NpgsqlBatchCommand(durable ? "set local synchronous_commit = on" : "set local synchronous_commit = off"));
         var results = await write(commands, batch.Select(p => p.Item).ToList()).ConfigureAwait(false);
         await transaction.CommitAsync().ConfigureAwait(false);
         return results;

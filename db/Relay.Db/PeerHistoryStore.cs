@@ -17,8 +17,8 @@ public sealed record PeerHistoryDetail(bool? StartTlsOffered, DateTimeOffset? St
     DateTimeOffset? TlsEstablishedAt, DateTimeOffset? DowngradeAt, string? DowngradeReason, IReadOnlyList<PeerKeySighting> Keys);
 
 /// <summary>
-/// Peer history for downgrade detection (RFC 7435 §3): written with each attempt, inside the attempt's transaction, after
-/// the peer row's upsert (<see cref="AttemptStore"/> calls <see cref="RecordAsync"/>), and read by planning. Kept apart
+/// Peer history for downgrade detection (RFC 7435 §3): written with each attempt, by the peer row's upsert in the attempt's
+/// statement (<see cref="AttemptStatement"/>), and read by planning. Kept apart
 /// from the attempt and peer rows so what history remembers is in one place. An EHLO is a fact about the peer whether or not
 /// mail followed; only a completed handshake updates the TLS time and the keys.
 /// </summary>
@@ -73,50 +73,6 @@ public sealed class PeerHistoryStore(NpgsqlDataSource dataSource)
                     reader.GetInt32(9)));
         }
         return detail;
-    }
-
-    /// <summary>Writes what one attempt adds to its peer's history, and the attempt's downgrade verdict. The peer row exists.</summary>
-    internal static async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long attemptId, AttemptRecord a,
-        CancellationToken cancellationToken)
-    {
-        if (a.Downgrade is not null || a.KeyChanged)
-        {
-            await using var flag = new NpgsqlCommand(
-                "update delivery_attempts set downgrade = @downgrade, downgrade_reason = @reason, key_changed = @key_changed where id = @id",
-                connection, transaction);
-            flag.Parameters.AddWithValue("downgrade", a.Downgrade is not null);
-            AttemptStore.AddText(flag.Parameters, "reason", a.Downgrade);
-            flag.Parameters.AddWithValue("key_changed", a.KeyChanged);
-            flag.Parameters.AddWithValue("id", attemptId);
-            await flag.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        if (a.Observation is null && a.Downgrade is null) return;
-        var tls = a.Observation?.TlsEstablished == true;
-        var spki = tls ? a.PeerSpkiSha256?.ToLowerInvariant() : null;
-        await using var command = new NpgsqlCommand("""
-            with peer as (
-                update peers set
-                    starttls_offered = coalesce(@offered, starttls_offered),
-                    starttls_seen_at = case when @offered is null then starttls_seen_at else now() end,
-                    starttls_offered_at = case when @offered or @tls then now() else starttls_offered_at end,
-                    tls_established_at = case when @tls then now() else tls_established_at end,
-                    downgrade_at = case when @downgrade is null then downgrade_at else now() end,
-                    downgrade_reason = coalesce(@downgrade, downgrade_reason)
-                where name = @name and address = @address
-                returning id
-            )
-            insert into peer_keys as k (peer_id, spki_sha256)
-            select id, @spki from peer where @spki is not null
-            on conflict (peer_id, spki_sha256) do update set last_seen = now(), attempts = k.attempts + 1
-            """, connection, transaction);
-        var p = command.Parameters;
-        p.AddWithValue("offered", NpgsqlDbType.Boolean, (object?)a.Observation?.StartTlsOffered ?? DBNull.Value);
-        p.AddWithValue("tls", tls);
-        AttemptStore.AddText(p, "downgrade", a.Downgrade);
-        AttemptStore.AddText(p, "spki", spki is not null && spki.Length == 64 ? spki : null);
-        p.AddWithValue("name", a.PeerName!);
-        p.AddWithValue("address", a.PeerAddress!);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>

@@ -35,7 +35,13 @@ public sealed class QueueStore
     public async Task<IReadOnlyList<NextHopBatch>> ClaimAsync(int batch, TimeSpan leaseDuration, string owner, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("""
+        // A lease needs no WAL flush of its own: lost in a crash, the recipients are simply claimable again (as after the
+        // lease), and every later synchronous commit (a record, an enqueue) flushes it anyway. This saves one disk flush per
+        // claim, which a lightly loaded queue pays per message. Both statements travel in one round trip and one implicit
+        // transaction, so the local setting covers the claim's commit.
+        await using var batchCommands = new NpgsqlBatch(connection);
+        batchCommands.BatchCommands.Add(new NpgsqlBatchCommand("select set_config('synchronous_commit', 'off', true)"));
+        var command = new NpgsqlBatchCommand("""
             with due as (
                 select r.id
                 from recipients r
@@ -52,13 +58,15 @@ public sealed class QueueStore
              where r.id = due.id and m.id = r.message_id
             returning r.id, r.message_id, m.queue_id, r.address, r.next_hop, r.attempts, r.dsn_notify, r.dsn_orcpt,
                       m.received_at, r.lease_expires_at, r.bounce_requested_at is not null
-            """, connection);
+            """);
         command.Parameters.AddWithValue("batch", Math.Max(1, batch));
         command.Parameters.AddWithValue("owner", owner);
         command.Parameters.AddWithValue("lease", leaseDuration);
+        batchCommands.BatchCommands.Add(command);
         var claimed = new List<ClaimedRecipient>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await batchCommands.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past set_config's row
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 claimed.Add(new ClaimedRecipient(
                     reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
@@ -118,19 +126,30 @@ public sealed class QueueStore
             : null;
     }
 
-    public async Task<QueuedMessage?> LoadMessageAsync(long messageId, CancellationToken cancellationToken)
+    public async Task<QueuedMessage?> LoadMessageAsync(long messageId, CancellationToken cancellationToken) =>
+        (await LoadMessagesAsync([messageId], cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <summary>
+    /// The messages of a claimed batch in one round trip, in the order of <paramref name="messageIds"/>; a message
+    /// deleted meanwhile is missing from the answer. Bodies are bounded by the claim (ClaimBatch recipients at most).
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedMessage>> LoadMessagesAsync(IReadOnlyList<long> messageIds, CancellationToken cancellationToken)
     {
+        if (messageIds.Count == 0) return [];
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("""
-            select id, queue_id, sender, body, received_at, body_type, smtputf8, requiretls, dsn_envid, dsn_ret
-            from messages where id = @id
+            select m.id, m.queue_id, m.sender, m.body, m.received_at, m.body_type, m.smtputf8, m.requiretls, m.dsn_envid, m.dsn_ret
+            from unnest(@ids) with ordinality as wanted(id, n)
+            join messages m on m.id = wanted.id
+            order by wanted.n
             """, connection);
-        command.Parameters.AddWithValue("id", messageId);
+        command.Parameters.AddWithValue("ids", messageIds.ToArray());
+        var messages = new List<QueuedMessage>(messageIds.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            return null;
-        return new QueuedMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
-            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7),
-            reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            messages.Add(new QueuedMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetBoolean(6), reader.GetBoolean(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
+        return messages;
     }
 }

@@ -83,6 +83,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     {
         // Messages already handed in are committed (or failed to their callers) before the connections close.
         await enqueues.DisposeAsync().ConfigureAwait(false);
+        await Attempts.DisposeAsync().ConfigureAwait(false);
+        await Sessions.DisposeAsync().ConfigureAwait(false);
         await DataSource.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -55,4 +55,43 @@ public class DataEncoderTests
         Assert.False(DataEncoder.HasEightBit("plain ascii\r\n"u8));
         Assert.True(DataEncoder.HasEightBit(Encoding.UTF8.GetBytes("grüße\r\n")));
     }
+
+    [Fact]
+    public void Encoding_in_runs_gives_the_same_bytes_as_encoding_octet_by_octet()
+    {
+        // Bodies made of the octets that matter (CR, LF, NUL, '.') among ordinary ones, in every mix, against the
+        // octet-by-octet definition of the encoding that the run-copying encoder replaced.
+        var alphabet = new byte[] { (byte)'\r', (byte)'\n', 0, (byte)'.', (byte)'a', (byte)'b', 0xC3 };
+        var random = new Random(12);
+        for (var n = 0; n < 2000; n++)
+        {
+            var body = new byte[random.Next(0, 40)];
+            for (var i = 0; i < body.Length; i++) body[i] = alphabet[random.Next(alphabet.Length)];
+            Assert.Equal(OctetByOctet(body), DataEncoder.Encode(body));
+        }
+    }
+
+    private static byte[] OctetByOctet(byte[] body)
+    {
+        var output = new List<byte>();
+        var atLineStart = true;
+        for (var i = 0; i < body.Length; i++)
+        {
+            var b = body[i];
+            if (b == 0) continue;
+            if (b == (byte)'\r' || b == (byte)'\n')
+            {
+                if (b == (byte)'\r' && i + 1 < body.Length && body[i + 1] == (byte)'\n') i++;
+                output.AddRange("\r\n"u8);
+                atLineStart = true;
+                continue;
+            }
+            if (atLineStart && b == (byte)'.') output.Add((byte)'.');
+            output.Add(b);
+            atLineStart = false;
+        }
+        if (!atLineStart) output.AddRange("\r\n"u8);
+        output.AddRange(".\r\n"u8);
+        return output.ToArray();
+    }
 }

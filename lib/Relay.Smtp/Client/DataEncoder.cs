@@ -16,21 +16,26 @@ public static class DataEncoder
     {
         var output = new ArrayBufferWriter<byte>(body.Length + body.Length / 32 + 8);
         var atLineStart = true;
-        for (var i = 0; i < body.Length; i++)
+        var i = 0;
+        while (i < body.Length)
         {
-            var b = body[i];
-            if (b == 0) continue;
-            if (b == (byte)'\r' || b == (byte)'\n')
+            // Copied in runs up to the next CR, LF or NUL (a vectorised search), not octet by octet.
+            if (atLineStart && body[i] == (byte)'.') output.Write("."u8); // the '.' itself starts the run below
+            var rest = body[i..];
+            var run = rest.IndexOfAny((byte)'\r', (byte)'\n', (byte)0);
+            if (run < 0) run = rest.Length;
+            if (run > 0)
             {
-                if (b == (byte)'\r' && i + 1 < body.Length && body[i + 1] == (byte)'\n') i++;
-                output.Write("\r\n"u8);
-                atLineStart = true;
+                output.Write(rest[..run]);
+                atLineStart = false;
+                i += run;
                 continue;
             }
-            if (atLineStart && b == (byte)'.')
-                output.Write("."u8);
-            output.Write([b]);
-            atLineStart = false;
+            if (body[i] == 0) { i++; continue; } // dropped; a line start stays one
+            if (body[i] == (byte)'\r' && i + 1 < body.Length && body[i + 1] == (byte)'\n') i++;
+            i++;
+            output.Write("\r\n"u8);
+            atLineStart = true;
         }
         if (!atLineStart) output.Write("\r\n"u8);
         output.Write(".\r\n"u8);
