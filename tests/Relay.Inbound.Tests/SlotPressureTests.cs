@@ -68,10 +68,11 @@ public class SlotPressureTests(DatabaseFixture fixture, ITestOutputHelper output
         Assert.Equal(250, (await first.CommandAsync("NOOP")).Code);
     }
 
-    // Passes alone every time; in 2 of 4 whole-project runs the silent sessions got no 421 within 10 s (cause not found
-    // before the deadline: the sweeper's stress pass or the early-end path under the parallel load). Skipped so CI stays
-    // honest-green; see the hostile13 report.
-    [Fact(Skip = "flaky in whole-project runs; see the hostile13 report")]
+    // Stress mode lasts only while the load is at the threshold: one sweep ends every session then idle too long, which
+    // can bring the load below it, and the sessions that connected later keep the normal idle timeout. So the test asks
+    // for what must hold however the sweeps fall: the load ends below the threshold, the longest-idle silent session
+    // (the first one) got the stress 421, and the session in a transaction carries on.
+    [Fact]
     public async Task Under_stress_idle_sessions_without_a_transaction_get_the_short_timeout_and_a_transaction_keeps_its_session()
     {
         await using var listener = await TestListener.StartAsync(fixture.Database, o =>
@@ -89,11 +90,13 @@ public class SlotPressureTests(DatabaseFixture fixture, ITestOutputHelper output
         Assert.True(listener.Role.Load.Sessions >= 8, "8 of 10 slots: stress mode");
 
         var clock = Stopwatch.StartNew();
-        foreach (var client in silent)
-            Assert.StartsWith("421 4.4.2", (await client.ReadReplyAsync()).ToString());
-        output.WriteLine($"7 idle sessions ended by stress mode after {clock.Elapsed.TotalSeconds:0.0} s (StressIdleTimeout 1 s, IdleTimeout {listener.Options.IdleTimeout.TotalSeconds} s)");
+        Assert.StartsWith("421 4.4.2", (await silent[0].ReadReplyAsync()).ToString());
+        for (var i = 0; i < 100 && listener.Role.Load.Sessions >= 8; i++) await Task.Delay(50);   // at most 5 s
+        output.WriteLine($"stress mode ended idle sessions until the load was {listener.Role.Load.Sessions}/10, after {clock.Elapsed.TotalSeconds:0.0} s " +
+            $"(StressIdleTimeout 1 s, IdleTimeout {listener.Options.IdleTimeout.TotalSeconds} s)");
+        Assert.True(listener.Role.Load.Sessions < 8, "below the threshold once the idle sessions were ended");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
-        // Below the threshold now: the session in a transaction was left alone and carries on.
+        // The session in a transaction was left alone and carries on.
         Assert.Equal(250, (await busy.CommandAsync("RCPT TO:<someone@hosted.example>")).Code);
         foreach (var client in silent) await client.DisposeAsync();
         await busy.DisposeAsync();

@@ -65,8 +65,8 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged messages never arrived: {string.Join(", ", lost.Take(10))}\n{MessageLoad.Tail(process.Output)}");
         Assert.Equal(0, await relay.NotDeliveredAsync());
         Assert.All(recoveries, r => Assert.True(r < RecoveryLimit, $"recovery took {r} (limit {RecoveryLimit})"));
-        // A delivery whose record the outage interrupted is sent again: at most the sessions in flight, per stop.
-        Assert.InRange(copies.Values.Sum(c => c - 1), 0, cycles * RelayUnderTest.MaxSessionsToPeer);
+        // A delivery whose record the outage interrupted is sent again: at most the records in flight, per stop.
+        Assert.InRange(copies.Values.Sum(c => c - 1), 0, cycles * RelayUnderTest.MaxUnrecordedPerFault);
     }
 
     private static async Task<string> CreateDatabaseAsync(PrivatePostgresCluster cluster)

@@ -34,8 +34,17 @@ public sealed class RelayUnderTest
         };
     }
 
-    /// <summary>Sessions one relay process keeps to the peer at most: also the most transactions one kill can leave in flight.</summary>
+    /// <summary>Sessions one relay process keeps to the peer at most.</summary>
     public const int MaxSessionsToPeer = 4;
+
+    /// <summary>
+    /// Transactions one session may have handed on whose records are not yet committed (Relay.Delivery's RecordWindow.Limit,
+    /// internal there): what a fault can leave delivered but unrecorded, and so send again.
+    /// </summary>
+    public const int RecordsInFlightPerSession = 8;
+
+    /// <summary>The most deliveries one fault (a kill, a database stop) can leave unrecorded: the duplicates it may cause.</summary>
+    public const int MaxUnrecordedPerFault = MaxSessionsToPeer * RecordsInFlightPerSession;
 
     public string Database { get; }
     public string Domain { get; }
