@@ -71,40 +71,8 @@ public sealed class TlsRptHttpsPoster(IDnsResolver resolver, TlsRptOptions optio
         return result.IsVerified ? null : $"{result.Verdict}: {result.Detail}";
     }
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var host = context.DnsEndPoint.Host;
-        var addresses = new List<IPAddress>();
-        if (IPAddress.TryParse(host, out var literal)) addresses.Add(literal);
-        else
-            foreach (var type in new[] { DnsType.A, DnsType.AAAA })
-            {
-                var answer = await resolver.QueryAsync(host, type, cancellationToken).ConfigureAwait(false);
-                addresses.AddRange(answer.RecordsOf<ARecord>().Select(r => r.Address));
-                addresses.AddRange(answer.RecordsOf<AaaaRecord>().Select(r => r.Address));
-            }
-        if (addresses.Count == 0) throw new HttpRequestException($"{host} has no address");
-        SocketException? last = null;
-        foreach (var address in addresses.Take(4))
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                last = e;
-            }
-        }
-        throw new HttpRequestException($"{host}: {last?.Message ?? "connect failed"}", last);
-    }
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
+        ResolvedHttpsConnection.ConnectAsync(resolver, context, cancellationToken);
 
-    private static string Innermost(Exception e)
-    {
-        while (e.InnerException is not null) e = e.InnerException;
-        return e.Message;
-    }
+    private static string Innermost(Exception e) => ResolvedHttpsConnection.Innermost(e);
 }
