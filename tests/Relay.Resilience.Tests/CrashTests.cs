@@ -48,6 +48,7 @@ public sealed class CrashTests(ITestOutputHelper output)
                 }
                 // The peer finishes a transaction whose dot it had read (its reply goes to a closed socket).
                 await Task.Delay(DotDelay * 4);
+                await relay.WaitForKilledBackendsAsync();
                 // Copies at the peer that the queue does not know it delivered: only ever grows, by what this kill left in flight.
                 var unrecorded = peer.Copies(load.Prefix).Values.Sum() - await relay.DeliveredAsync();
                 inFlightAtKills.Add(unrecorded - unrecordedBefore);

@@ -88,6 +88,19 @@ public sealed class RelayUnderTest
 
     public Task<long> DeliveredAsync() => ScalarAsync("select count(*) from recipients where state = 'delivered'");
 
+    /// <summary>
+    /// Waits (at most 10 s) until no other backend is connected to the relay's database: after a SIGKILL, a batch the
+    /// killed process had already sent, COMMIT included, may still commit. Counting before that would miscount it.
+    /// </summary>
+    public async Task WaitForKilledBackendsAsync()
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await ScalarAsync("select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()") == 0) return;
+            await Task.Delay(50);
+        }
+    }
+
     public Task<long> NotDeliveredAsync() => ScalarAsync("select count(*) from recipients where state <> 'delivered'");
 
     /// <summary>The local parts of every queued recipient (the load's markers): what the queue holds, committed.</summary>
