@@ -40,23 +40,21 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
                 begin raise exception 'could not extend file: No space left on device' using errcode = 'disk_full'; end $$;
                 create trigger resil_disk_full before insert on recipients for each row execute function resil_disk_full();
                 """, "drop trigger resil_disk_full on recipients; drop function resil_disk_full();"),
-            ("read-only", $"""
-                alter database "{name}" set default_transaction_read_only = on;
-                select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}' and pid <> pg_backend_pid();
-                """, $"""
-                alter database "{name}" reset default_transaction_read_only;
-                select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}' and pid <> pg_backend_pid();
-                """),
+            // Two commands, not one: statements sent together run in one implicit transaction, so sessions terminated
+            // by the second would reconnect before the ALTER committed and keep writing (the soak caught that race).
+            ("read-only", $"""alter database "{name}" set default_transaction_read_only = on""", $"""alter database "{name}" reset default_transaction_read_only"""),
         };
         for (var round = 0; round < Soak.Times(1); round++)
         foreach (var (fault, refuse, allow) in faults)
         {
             await ExecuteAsync(fault == "read-only" ? cluster.AdminConnectionString : database, refuse);
+            if (fault == "read-only") await TerminateSessionsAsync(cluster.AdminConnectionString, name);
             var from = DateTimeOffset.UtcNow;
             await Task.Delay(Refusing);
             refusing.Add((from + Margin, DateTimeOffset.UtcNow));
             // Run as a superuser elsewhere: the relay's own database refuses this too while read-only.
             await ExecuteAsync(fault == "read-only" ? cluster.AdminConnectionString : database, allow);
+            if (fault == "read-only") await TerminateSessionsAsync(cluster.AdminConnectionString, name);
             var clock = Stopwatch.StartNew();
             await load.WaitForMoreAcknowledgedAsync(1, TimeSpan.FromSeconds(30));
             recoveries.Add(clock.Elapsed);
@@ -79,6 +77,10 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
         Assert.All(load.Acknowledged.Keys, m => Assert.Contains(m, queued));
         Assert.Equal(0, halfMessages);
     }
+
+    /// <summary>Ends the database's sessions once a setting has committed, so the relay's new sessions start with it.</summary>
+    private static Task TerminateSessionsAsync(string adminConnectionString, string database) =>
+        ExecuteAsync(adminConnectionString, $"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{database}' and pid <> pg_backend_pid()");
 
     private static async Task ExecuteAsync(string connectionString, string sql)
     {
