@@ -85,8 +85,8 @@ public static class WebHost
         var sessionLifetime = options.SessionLifetime ?? TimeSpan.FromHours(8);
         var sessions = new SessionRegistry(db.WebSessions, sessionLifetime, clock);
         services.AddSingleton(sessions);
-        services.AddSingleton(new AccountThrottle(options.LockoutThreshold, options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
-        services.AddSingleton(new LoginThrottle(options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5), clock));
+        services.AddSingleton(new LoginThrottle(db.LoginThrottle, options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5),
+            options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(cookie =>
         {
             cookie.Cookie.Name = CookieName;

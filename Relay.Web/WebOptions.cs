@@ -8,7 +8,7 @@ namespace Relay.Web;
 /// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure. <see cref="Loggers"/>: the
 /// process's logger factory (its format, its filters), instead of ASP.NET Core's default console.
 /// <see cref="AllowedHosts"/> are the host names the site answers to besides IP literals and localhost (Relay:Web:AllowedHosts).
-/// <see cref="AccountDelay"/> is the first wait of the per-account login budget (<see cref="Auth.AccountThrottle"/>).
+/// <see cref="AccountDelay"/> is the first wait of the per-account login budget (<see cref="Auth.LoginThrottle"/>, shared through PostgreSQL).
 /// </summary>
 public sealed record WebOptions(
     IReadOnlyList<string> Listen,

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Relay.Db;
@@ -65,6 +66,20 @@ public class WebFixture : IAsyncLifetime
     public static HttpClient Client(Uri baseUrl, CookieContainer? cookies = null, HttpMessageHandler? handler = null) =>
         new(handler ?? new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = false })
         { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>A client whose connections come from one loopback source address (a different "attacker"): the login throttle counts per address in the database the fixture's roles share.</summary>
+    public static HttpClient ClientFrom(Uri baseUrl, IPAddress source) => Client(baseUrl, handler: new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        CookieContainer = new CookieContainer(),
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(source, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    });
 
     /// <summary>The anti-forgery field of the first form on a page.</summary>
     public static string FormToken(string html) =>
