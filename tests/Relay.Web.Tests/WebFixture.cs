@@ -25,11 +25,14 @@ public class WebFixture : IAsyncLifetime
     public Uri BaseUrl { get; private set; } = null!;
     public TestData Data { get; private set; } = null!;
 
+    /// <summary>Whether the fixture starts a web role of its own (which makes the database's first Data Protection key).</summary>
+    protected virtual bool StartsRole => true;
+
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
         Data = await TestData.SeedAsync(Db);
-        BaseUrl = await StartAsync(Options());
+        if (StartsRole) BaseUrl = await StartAsync(Options());
     }
 
     public static WebOptions Options(int lockoutThreshold = 5) => new(["127.0.0.1:0"], User, PasswordHash, LockoutThreshold: lockoutThreshold);
@@ -105,4 +108,10 @@ public class WebFixture : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return client;
     }
+}
+
+/// <summary>A migrated, seeded database on which no web role has run yet: the test's first role makes the key ring.</summary>
+public sealed class FreshKeyRingFixture : WebFixture
+{
+    protected override bool StartsRole => false;
 }
