@@ -9,12 +9,6 @@ namespace Relay.Web.Tests;
 /// <summary>One test per finding of the security probe of the UI (issue 14, web hardening), against real Kestrel.</summary>
 public sealed class HardeningTests(WebFixture web) : IClassFixture<WebFixture>
 {
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static async Task AssertRefusedAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();

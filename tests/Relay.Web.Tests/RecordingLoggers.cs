@@ -20,3 +20,13 @@ internal sealed class Recorder(string category, ConcurrentQueue<(LogLevel, strin
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         lines.Enqueue((logLevel, category, formatter(state, exception)));
 }
+
+/// <summary>A logger factory that records every line from Debug up, and the warnings among what it recorded.</summary>
+internal static class RecordingLoggers
+{
+    public static ILoggerFactory Create(ConcurrentQueue<(LogLevel Level, string Category, string Message)> lines) =>
+        LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(new RecordingProvider(lines)));
+
+    public static List<string> Warnings(ConcurrentQueue<(LogLevel Level, string Category, string Message)> lines) =>
+        lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}").ToList();
+}

@@ -11,12 +11,6 @@ namespace Relay.Web.Tests;
 /// </summary>
 public sealed class SharedLoginThrottleTests(WebFixture web) : IClassFixture<WebFixture>
 {
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static WebOptions Options(TimeProvider clock) =>
         WebFixture.Options(lockoutThreshold: 3) with { Clock = clock, LockoutDuration = TimeSpan.FromMinutes(5), AccountDelay = TimeSpan.FromSeconds(10) };
 

@@ -15,12 +15,12 @@ public sealed class UnencryptedKeyRingWarningTests(FreshKeyRingFixture web) : IC
     public async Task Start_up_warns_once_naming_the_key_and_the_new_key_is_marked_unencrypted()
     {
         var lines = new ConcurrentQueue<(LogLevel Level, string Category, string Message)>();
-        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(new RecordingProvider(lines)));
+        using var loggers = RecordingLoggers.Create(lines);
         var url = await web.StartAsync(WebFixture.Options() with { Loggers = loggers });   // makes the database's first key
         using var client = await web.LoggedInClientAsync(url);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/peers")).StatusCode);
 
-        var warnings = lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}").ToList();
+        var warnings = RecordingLoggers.Warnings(lines);
         Assert.True(warnings.Count == 1, string.Join("\n", warnings));
         Assert.Contains("Relay:Web:KeyEncryptionCertificate", warnings[0]);
         Assert.Contains("unencrypted", warnings[0]);
