@@ -80,13 +80,13 @@ public static class WebHost
         services.AddSingleton(clock);
         // Keys in PostgreSQL and one application name, whatever directory each process runs from: every web process on
         // the database opens the cookies and anti-forgery tokens any of them issued, across restarts.
-        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName)
-            .AddKeyManagementOptions(keys => keys.XmlRepository = new PostgresXmlRepository(db.DataProtectionKeys));
+        KeyRingProtection.Configure(services.AddDataProtection().SetApplicationName(DataProtectionApplicationName)
+            .AddKeyManagementOptions(keys => keys.XmlRepository = new PostgresXmlRepository(db.DataProtectionKeys)), options);
         var sessionLifetime = options.SessionLifetime ?? TimeSpan.FromHours(8);
         var sessions = new SessionRegistry(db.WebSessions, sessionLifetime, clock);
         services.AddSingleton(sessions);
-        services.AddSingleton(new AccountThrottle(options.LockoutThreshold, options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
-        services.AddSingleton(new LoginThrottle(options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5), clock));
+        services.AddSingleton(new LoginThrottle(db.LoginThrottle, options.LockoutThreshold, options.LockoutDuration ?? TimeSpan.FromMinutes(5),
+            options.AccountDelay ?? TimeSpan.FromSeconds(30), clock));
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(cookie =>
         {
             cookie.Cookie.Name = CookieName;
@@ -142,6 +142,8 @@ public static class WebHost
             // The UI still starts and says "database unavailable" per request; the key ring is read (or made) on first use.
             app.Logger.LogWarning("web: could not check the Data Protection key ring at start-up: {Error}", e.Message);
         }
+        if (KeyRingProtection.Warning(options) is { } unencrypted)
+            app.Logger.LogWarning("{Warning}", unencrypted);
         foreach (var warning in WebWarnings.PlainHttpOnOpenAddresses(options))
             app.Logger.LogWarning("{Warning}", warning);
         app.Use(SecurityHeaders);
@@ -191,6 +193,11 @@ public static class WebHost
         if (!PasswordHasher.IsWellFormed(options.AdminPasswordHash, out var problem))
             throw new WebConfigurationException($"the web role refuses to start: Relay:Web:AdminPasswordHash is unusable: {problem}");
         _ = ParseListen(options.Listen);
+        if (options.KeyEncryptionCertificate is { } encryption && KeyRingProtection.Problem(encryption) is { } encryptionProblem)
+            throw new WebConfigurationException($"the web role refuses to start: Relay:Web:KeyEncryptionCertificate: {encryptionProblem}");
+        foreach (var retired in options.KeyDecryptionCertificates ?? [])
+            if (KeyRingProtection.Problem(retired) is { } retiredProblem)
+                throw new WebConfigurationException($"the web role refuses to start: Relay:Web:KeyDecryptionCertificates: {retiredProblem}");
     }
 
     internal static IReadOnlyList<IPEndPoint> ParseListen(IReadOnlyList<string> listen)

@@ -8,7 +8,10 @@ namespace Relay.Web;
 /// <see cref="Certificate"/> every endpoint serves HTTPS and the cookies are marked Secure. <see cref="Loggers"/>: the
 /// process's logger factory (its format, its filters), instead of ASP.NET Core's default console.
 /// <see cref="AllowedHosts"/> are the host names the site answers to besides IP literals and localhost (Relay:Web:AllowedHosts).
-/// <see cref="AccountDelay"/> is the first wait of the per-account login budget (<see cref="Auth.AccountThrottle"/>).
+/// <see cref="AccountDelay"/> is the first wait of the per-account login budget (<see cref="Auth.LoginThrottle"/>, shared through PostgreSQL).
+/// <see cref="KeyEncryptionCertificate"/> (RSA, with its private key) encrypts the Data Protection key ring at rest;
+/// <see cref="KeyDecryptionCertificates"/> are retired ones that still decrypt the keys made under them (a rotation
+/// logs nobody out). Without it the ring is stored unencrypted, and the web role says so once at start-up.
 /// </summary>
 public sealed record WebOptions(
     IReadOnlyList<string> Listen,
@@ -21,7 +24,9 @@ public sealed record WebOptions(
     TimeProvider? Clock = null,
     Microsoft.Extensions.Logging.ILoggerFactory? Loggers = null,
     IReadOnlyList<string>? AllowedHosts = null,
-    TimeSpan? AccountDelay = null)
+    TimeSpan? AccountDelay = null,
+    X509Certificate2? KeyEncryptionCertificate = null,
+    IReadOnlyList<X509Certificate2>? KeyDecryptionCertificates = null)
 {
     public static readonly IReadOnlyList<string> DefaultListen = ["127.0.0.1:8080"];
 }

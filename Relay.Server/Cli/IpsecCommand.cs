@@ -7,6 +7,7 @@ using Relay.Dns;
 using Relay.Policy;
 using Relay.Policy.Classification;
 using Relay.Server.Configuration;
+using static Relay.Server.Cli.TableCommandOutput;
 
 namespace Relay.Server.Cli;
 
@@ -31,28 +32,16 @@ public static class IpsecCommand
         return new Command("ipsec", "The libreswan OE sidecar: classes per prefix and status per address") { classes, Status(connectionString, options, dns ?? (() => null)) };
     }
 
-    private static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON document" };
-
     private static Command List(Func<string> connectionString)
     {
         var json = JsonOption();
         var list = new Command("list", "Show every prefix and its class (longest prefix wins; uncovered addresses are clear)") { json };
         list.SetAction(async (parseResult, cancellationToken) =>
         {
-            var output = parseResult.InvocationConfiguration.Output;
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var rows = await db.Policies.ListIpsecAsync(cancellationToken).ConfigureAwait(false);
-            if (parseResult.GetValue(json))
-                await output.WriteLineAsync(Json(w =>
-                {
-                    w.WriteStartArray();
-                    foreach (var row in rows) Row(w, row.Prefix, row.Class, row.UpdatedAt);
-                    w.WriteEndArray();
-                })).ConfigureAwait(false);
-            else if (rows.Count == 0)
-                await output.WriteLineAsync("no IPsec classes; every destination is clear").ConfigureAwait(false);
-            else
-                foreach (var row in rows) await output.WriteLineAsync($"{row.Prefix,-43} {row.Class}").ConfigureAwait(false);
+            await ListAsync(parseResult, json, rows, (w, row) => Row(w, row.Prefix, row.Class, row.UpdatedAt), row => $"{row.Prefix,-43} {row.Class}",
+                "no IPsec classes; every destination is clear").ConfigureAwait(false);
             return RelayCli.Ok;
         });
         return list;
@@ -72,9 +61,7 @@ public static class IpsecCommand
                 throw new UsageException($"ipsec class set: unknown class '{text}'; expected one of {string.Join(", ", NetworkWire.ClassNames)}");
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             await db.Policies.SetIpsecAsync(network.ToString(), value.ToWire(), cancellationToken).ConfigureAwait(false);
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json)) await output.WriteLineAsync(Json(w => Row(w, network.ToString(), value.ToWire(), null))).ConfigureAwait(false);
-            else await output.WriteLineAsync($"{network}: {value.ToWire()}").ConfigureAwait(false);
+            await WriteAsync(parseResult, json, w => Row(w, network.ToString(), value.ToWire(), null), [$"{network}: {value.ToWire()}"]).ConfigureAwait(false);
             return RelayCli.Ok;
         });
         return set;
@@ -90,17 +77,7 @@ public static class IpsecCommand
             var network = ParsePrefix("ipsec class delete", parseResult.GetValue(prefix));
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var deleted = await db.Policies.DeleteIpsecAsync(network.ToString(), cancellationToken).ConfigureAwait(false);
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json))
-                await output.WriteLineAsync(Json(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("prefix", network.ToString());
-                    w.WriteBoolean("deleted", deleted);
-                    w.WriteEndObject();
-                })).ConfigureAwait(false);
-            else await output.WriteLineAsync(deleted ? $"{network}: deleted" : $"{network}: no class").ConfigureAwait(false);
-            return deleted ? RelayCli.Ok : RelayCli.Negative;
+            return await DeletedAsync(parseResult, json, "prefix", network.ToString(), deleted, "no class").ConfigureAwait(false);
         });
         return delete;
     }
@@ -123,9 +100,7 @@ public static class IpsecCommand
             var sidecar = new IpsecSidecar(options(), async ct => IpsecClassTable.FromRows(
                 (await db.Policies.ListIpsecAsync(ct).ConfigureAwait(false)).Select(r => (r.Prefix, r.Class))), NullLogger.Instance, dns: dns());
             var (cls, state, facts, keys) = await sidecar.StatusAsync(peer, cancellationToken, host).ConfigureAwait(false);
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json))
-                await output.WriteLineAsync(Json(w =>
+            await WriteAsync(parseResult, json, w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("address", peer.ToString());
@@ -139,14 +114,9 @@ public static class IpsecCommand
                     foreach (var k in keys) WriteKey(w, null, k.Key, k.HeldByPluto);
                     w.WriteEndArray();
                     w.WriteEndObject();
-                })).ConfigureAwait(false);
-            else
-            {
-                await output.WriteLineAsync($"{peer}: class {cls.ToWire()}, state {state}, network {facts.Protection.ToWire()}" +
-                    (facts.ReasonText is { } r ? $" ({r})" : "")).ConfigureAwait(false);
-                foreach (var k in keys)
-                    await output.WriteLineAsync($"  secure {k.Key}: {(k.HeldByPluto ? "held by pluto" : "not loaded into pluto")}").ConfigureAwait(false);
-            }
+                },
+                [$"{peer}: class {cls.ToWire()}, state {state}, network {facts.Protection.ToWire()}" + (facts.ReasonText is { } r ? $" ({r})" : ""),
+                 .. keys.Select(k => $"  secure {k.Key}: {(k.HeldByPluto ? "held by pluto" : "not loaded into pluto")}")]).ConfigureAwait(false);
             return RelayCli.Ok;
         });
         return status;
@@ -175,13 +145,5 @@ public static class IpsecCommand
         w.WriteString("class", cls);
         if (updated is { } u) w.WriteString("updated", u.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         w.WriteEndObject();
-    }
-
-    private static string Json(Action<Utf8JsonWriter> write)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(w);
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 }

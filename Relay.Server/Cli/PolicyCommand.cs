@@ -3,6 +3,7 @@ using System.Text.Json;
 using Relay.Db;
 using Relay.Policy;
 using Relay.Policy.Planning;
+using static Relay.Server.Cli.TableCommandOutput;
 
 namespace Relay.Server.Cli;
 
@@ -25,40 +26,22 @@ internal static class PolicyCommand
         return command;
     }
 
-    private static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON document" };
-
     private static Command List(Func<string> connectionString)
     {
         var json = JsonOption();
         var list = new Command("list", "Show every explicit policy") { json };
         list.SetAction(async (parseResult, cancellationToken) =>
         {
-            var output = parseResult.InvocationConfiguration.Output;
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var rows = await db.Policies.ListAsync(cancellationToken).ConfigureAwait(false);
-            if (parseResult.GetValue(json))
-            {
-                await output.WriteLineAsync(Json(w =>
-                {
-                    w.WriteStartArray();
-                    foreach (var row in rows) WriteRow(w, row.Destination, row.Level, row.Fingerprints, row.MatchNames, row.Note, row.UpdatedAt);
-                    w.WriteEndArray();
-                })).ConfigureAwait(false);
-            }
-            else if (rows.Count == 0)
-            {
-                await output.WriteLineAsync("no explicit policies; every destination uses the default (Relay:Policy:Default)").ConfigureAwait(false);
-            }
-            else
-            {
-                foreach (var row in rows)
+            await ListAsync(parseResult, json, rows, (w, row) => WriteRow(w, row.Destination, row.Level, row.Fingerprints, row.MatchNames, row.Note, row.UpdatedAt),
+                row =>
                 {
                     var extra = row.Fingerprints.Count > 0 ? $" fingerprints={string.Join(",", row.Fingerprints)}" : "";
                     extra += row.MatchNames.Count > 0 ? $" match={string.Join(":", row.MatchNames)}" : "";
                     extra += row.Note is { Length: > 0 } note ? $"  # {note}" : "";
-                    await output.WriteLineAsync($"{row.Destination,-32} {row.Level}{extra}").ConfigureAwait(false);
-                }
-            }
+                    return $"{row.Destination,-32} {row.Level}{extra}";
+                }, "no explicit policies; every destination uses the default (Relay:Policy:Default)").ConfigureAwait(false);
             return RelayCli.Ok;
         });
         return list;
@@ -92,12 +75,8 @@ internal static class PolicyCommand
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             await db.Policies.SetAsync(policy.Destination, policy.Level.ToWire(), policy.Fingerprints, policy.MatchNames, policy.Note, cancellationToken)
                 .ConfigureAwait(false);
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json))
-                await output.WriteLineAsync(Json(w => WriteRow(w, policy.Destination, policy.Level.ToWire(), policy.Fingerprints, policy.MatchNames, policy.Note, null)))
-                    .ConfigureAwait(false);
-            else
-                await output.WriteLineAsync($"{policy.Destination}: {policy.Level.ToWire()}").ConfigureAwait(false);
+            await WriteAsync(parseResult, json, w => WriteRow(w, policy.Destination, policy.Level.ToWire(), policy.Fingerprints, policy.MatchNames, policy.Note, null),
+                [$"{policy.Destination}: {policy.Level.ToWire()}"]).ConfigureAwait(false);
             return RelayCli.Ok;
         });
         return set;
@@ -121,18 +100,7 @@ internal static class PolicyCommand
             }
             await using var db = await DatabaseConnector.OpenCurrentAsync(connectionString(), cancellationToken).ConfigureAwait(false);
             var deleted = await db.Policies.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json))
-                await output.WriteLineAsync(Json(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("destination", key);
-                    w.WriteBoolean("deleted", deleted);
-                    w.WriteEndObject();
-                })).ConfigureAwait(false);
-            else
-                await output.WriteLineAsync(deleted ? $"{key}: deleted" : $"{key}: no explicit policy").ConfigureAwait(false);
-            return deleted ? RelayCli.Ok : RelayCli.Negative;
+            return await DeletedAsync(parseResult, json, "destination", key, deleted, "no explicit policy").ConfigureAwait(false);
         });
         return delete;
     }
@@ -152,13 +120,5 @@ internal static class PolicyCommand
         if (note is null) w.WriteNull("note"); else w.WriteString("note", note);
         if (updated is { } u) w.WriteString("updated", u.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         w.WriteEndObject();
-    }
-
-    private static string Json(Action<Utf8JsonWriter> write)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(w);
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 }

@@ -100,6 +100,8 @@ public static class ConfigSchema
         Key("Web:AdminPasswordHash", PasswordHash, null, "its hash, from `relay web hash-password` (required by the web role)"),
         Key("Web:Certificate", ValueKind.Path, null, "PEM certificate: serve the UI over HTTPS (Secure cookies); set with Relay:Web:Key"),
         Key("Web:Key", ValueKind.Path, null, "the private key (PEM) of Relay:Web:Certificate"),
+        Key("Web:KeyEncryptionCertificate", ValueKind.Path, null, "PEM file with an RSA certificate and its private key that encrypts the Data Protection key ring (cookie and anti-forgery keys) in the database; the same on every web process; unset: stored unencrypted, with a warning at start-up"),
+        Key("Web:KeyDecryptionCertificates", ValueKind.Path, null, "retired key-encryption certificates (PEM, certificate and private key each) that still decrypt the keys made under them, so a rotation logs nobody out", List),
 
         Key("Ipsec:Enabled", ValueKind.Boolean, "false", "use the libreswan sidecar for opportunistic IPsec"),
         Key("Ipsec:ControlSocket", ValueKind.Path, "/run/pluto/pluto.ctl", "pluto's control socket"),

@@ -20,6 +20,7 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
     {
         var options = new WebOptions(config.WebListen.Select(e => e.ToString()).ToList(), config.AdminUser ?? "", config.AdminPasswordHash,
             Certificate: LoadCertificate(config), Loggers: loggers,
+            KeyEncryptionCertificate: KeyRingCertificates.Encryption(config), KeyDecryptionCertificates: KeyRingCertificates.Decryption(config),
             // Our own name plus Relay:Web:AllowedHosts (e.g. the name a reverse proxy forwards); IP literals always work.
             AllowedHosts: [config.Hostname, .. config.Raw.GetSection("Web:AllowedHosts").GetChildren()
                 .Select(c => c.Value).OfType<string>().Where(v => v.Length > 0)]);
@@ -77,6 +78,8 @@ internal sealed class WebRoleAdapter(RelayConfig config, RelayDatabase db, ILogg
     internal static void Validate(RelayConfig config)
     {
         LoadCertificate(config)?.Dispose();
+        KeyRingCertificates.Encryption(config)?.Dispose();
+        foreach (var retired in KeyRingCertificates.Decryption(config)) retired.Dispose();
         if (config.AdminUser is null)
             throw new ConfigException("Relay:Web:AdminUser", null, "not set: the web role needs an admin user");
         if (config.AdminPasswordHash is null)

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Relay.Db;
+using Relay.Db.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Relay.Web.Pages;
 
@@ -20,37 +21,34 @@ public static class LoginEndpoints
     {
         app.MapGet("/login", (HttpContext context) => LoginForm(context, error: null, StatusCodes.Status200OK)).AllowAnonymous();
 
-        app.MapPost("/login", async (HttpContext context, WebOptions options, LoginThrottle throttle, AccountThrottle account, SessionRegistry sessions,
+        app.MapPost("/login", async (HttpContext context, WebOptions options, LoginThrottle throttle, SessionRegistry sessions,
             TimeProvider clock, ILoggerFactory loggers) =>
         {
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            if (throttle.LockedFor(client) is { } wait)
-                return LoginForm(context, $"Too many failed logins from this address. Try again in {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s.",
-                    StatusCodes.Status429TooManyRequests);
-
-            if (account.LockedFor() is { } accountWait)
-                return LoginForm(context, AccountLocked(clock, accountWait), StatusCodes.Status429TooManyRequests);
-
             var user = form["user"].ToString();
             var password = form["password"].ToString();
-            // Both checks always run so the timing does not tell which one failed.
+            // Both checks always run so the timing does not tell which one failed; they run before the throttle is asked,
+            // so an attempt costs one round trip to it. A locked attempt is refused whatever they found.
             var userMatches = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(options.AdminUser));
             var passwordMatches = PasswordHasher.Verify(password, options.AdminPasswordHash!);
-            if (!userMatches || !passwordMatches)
+            var (outcome, wait) = await throttle.AttemptAsync(client, options.AdminUser, userMatches, userMatches && passwordMatches, context.RequestAborted);
+            switch (outcome)
             {
-                throttle.Failed(client);
-                // Only guesses at the real account spend its budget: a wrong user name cannot lock the admin out.
-                if (userMatches && account.Failed() is { } lockout)
-                {
+                case LoginThrottleOutcome.AddressLocked:
+                    return LoginForm(context, $"Too many failed logins from this address. Try again in {Math.Ceiling(wait!.Value.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s.",
+                        StatusCodes.Status429TooManyRequests);
+                case LoginThrottleOutcome.AccountLocked:
+                    return LoginForm(context, AccountLocked(clock, wait!.Value), StatusCodes.Status429TooManyRequests);
+                case LoginThrottleOutcome.AccountLockout:
                     loggers.CreateLogger("Relay.Web").LogWarning("web: admin login locked for {Seconds} s after repeated failed logins (last from {Client})",
-                        Math.Ceiling(lockout.TotalSeconds), client);
-                    return LoginForm(context, AccountLocked(clock, lockout), StatusCodes.Status429TooManyRequests);
-                }
-                return LoginForm(context, "Wrong user name or password.", StatusCodes.Status401Unauthorized);
+                        Math.Ceiling(wait!.Value.TotalSeconds), client);
+                    return LoginForm(context, AccountLocked(clock, wait.Value), StatusCodes.Status429TooManyRequests);
+                case LoginThrottleOutcome.Failed:
+                    return LoginForm(context, "Wrong user name or password.", StatusCodes.Status401Unauthorized);
+                case LoginThrottleOutcome.Succeeded:
+                    break;
             }
-            throttle.Succeeded(client);
-            account.Succeeded();
             // Session renewal: the browser's previous session (if any) ends here and the sign-in carries a fresh
             // random session id, so a planted or stolen earlier id is worthless.
             await sessions.EndAsync(context.User, context.RequestAborted);

@@ -1,48 +1,29 @@
-using System.Collections.Concurrent;
+using Relay.Db.Web;
 
 namespace Relay.Web.Auth;
 
 /// <summary>
-/// Locks a client address out after <see cref="Threshold"/> consecutive failed logins for
-/// <see cref="LockoutDuration"/>. During the lockout even the right password is refused, so guessing
-/// gains nothing; a success resets the count.
+/// The admin login's two throttles, kept in PostgreSQL (web_login_throttle) so every web process of the database
+/// shares them: a guesser who spreads attempts over several processes meets one budget.
+/// Per address: <c>threshold</c> consecutive failed logins lock the address out for <c>addressLockout</c>.
+/// Per account: otherwise every extra source address buys another full set of guesses, so failures with the admin user
+/// name are free up to <c>threshold</c>; each one after that locks the account for a delay that doubles (first delay, 2×,
+/// 4×, …, at most <see cref="MaxAccountDelay"/>), from any address. During a lockout even the right password is refused,
+/// so guessing gains nothing; a success resets both counts, and a quiet day forgets them (the rows age out).
 /// </summary>
-public sealed class LoginThrottle(int threshold, TimeSpan lockoutDuration, TimeProvider clock)
+public sealed class LoginThrottle(LoginThrottleStore store, int threshold, TimeSpan addressLockout, TimeSpan firstAccountDelay, TimeProvider clock)
 {
-    private sealed record State(int Failures, DateTimeOffset? LockedUntil);
+    public static readonly TimeSpan MaxAccountDelay = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan Forget = TimeSpan.FromDays(1);
 
-    private readonly ConcurrentDictionary<string, State> states = new(StringComparer.Ordinal);
+    private readonly LoginLimits limits = new(threshold, addressLockout, firstAccountDelay, MaxAccountDelay, Forget);
 
-    public int Threshold => threshold;
-    public TimeSpan LockoutDuration => lockoutDuration;
-
-    /// <summary>How long the client must still wait, or null when it may try.</summary>
-    public TimeSpan? LockedFor(string client)
-    {
-        if (!states.TryGetValue(client, out var state) || state.LockedUntil is not { } until)
-            return null;
-        var left = until - clock.GetUtcNow();
-        if (left > TimeSpan.Zero)
-            return left;
-        states.TryRemove(client, out _);
-        return null;
-    }
-
-    public void Failed(string client)
-    {
-        // Bound the table: failures spread over very many addresses must not grow it without limit.
-        if (states.Count > MaxTracked)
-            foreach (var (key, state) in states)
-                if (state.LockedUntil is null || state.LockedUntil <= clock.GetUtcNow())
-                    states.TryRemove(key, out _);
-        Count(client);
-    }
-
-    private const int MaxTracked = 10_000;
-
-    private void Count(string client) => states.AddOrUpdate(client,
-        _ => new State(1, threshold <= 1 ? clock.GetUtcNow() + lockoutDuration : null),
-        (_, s) => s.Failures + 1 >= threshold ? new State(0, clock.GetUtcNow() + lockoutDuration) : s with { Failures = s.Failures + 1 });
-
-    public void Succeeded(string client) => states.TryRemove(client, out _);
+    /// <summary>
+    /// Records one attempt whose user name and password were already checked (one round trip): while the address or the
+    /// account is locked it is refused whatever the password, and counts nothing.
+    /// </summary>
+    /// <param name="account">The configured admin user name; <paramref name="accountGuessed"/>: the client typed it.</param>
+    public Task<(LoginThrottleOutcome Outcome, TimeSpan? Wait)> AttemptAsync(string client, string account, bool accountGuessed, bool succeeded,
+        CancellationToken cancellationToken) =>
+        store.AttemptAsync(new LoginAttempt(client, account, accountGuessed, succeeded, clock.GetUtcNow()), limits, cancellationToken);
 }

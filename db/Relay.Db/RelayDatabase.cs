@@ -33,6 +33,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         PeerHistory = new PeerHistoryStore(DataSource);
         WebSessions = new WebSessionStore(DataSource);
         DataProtectionKeys = new DataProtectionKeyStore(DataSource);
+        LoginThrottle = new LoginThrottleStore(DataSource);
         OwnTlsa = new OwnTlsaStore(DataSource);
     }
 
@@ -65,6 +66,8 @@ public sealed class RelayDatabase : IAsyncDisposable
     public WebSessionStore WebSessions { get; }
     /// <summary>The admin UI's Data Protection key ring (cookies, anti-forgery tokens).</summary>
     public DataProtectionKeyStore DataProtectionKeys { get; }
+    /// <summary>The admin login's failure counts and lockouts per address and account, shared by every web process.</summary>
+    public LoginThrottleStore LoginThrottle { get; }
     /// <summary>The smtp role's latest check of our own TLSA record, for the overview page.</summary>
     public OwnTlsaStore OwnTlsa { get; }
 

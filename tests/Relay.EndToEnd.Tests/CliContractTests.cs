@@ -110,6 +110,46 @@ public class CliContractTests
     }
 
     [Fact]
+    public async Task Key_encryption_certificate_must_be_rsa_with_its_key_in_one_pem_file()
+    {
+        // Made here, never committed: an ECDSA pair (XML encryption cannot use it) and an RSA pair, each as one PEM file.
+        static string Pem(System.Security.Cryptography.AsymmetricAlgorithm key, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"relay-ring-{Guid.NewGuid():N}.pem");
+            File.WriteAllText(path, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem());
+            return path;
+        }
+        using var ecdsa = System.Security.Cryptography.ECDsa.Create();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var now = DateTimeOffset.UtcNow;
+        using var ecdsaCertificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=ring", ecdsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSelfSigned(now, now.AddDays(1));
+        using var rsaCertificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=ring", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1).CreateSelfSigned(now, now.AddDays(1));
+        var (ecdsaPem, rsaPem) = (Pem(ecdsa, ecdsaCertificate), Pem(rsa, rsaCertificate));
+        try
+        {
+            (string, string)[] Web(string ring) => [("Relay__Database", "Host=127.0.0.1;Port=1"), ("Relay__Web__AdminUser", "admin"),
+                ("Relay__Web__AdminPasswordHash", "x"), ("Relay__Web__KeyEncryptionCertificate", ring)];
+            var (code, _, stderr) = await RelayProcess.RunAsync(Env(Web(ecdsaPem)), "serve", "--roles", "web");
+            Assert.Equal(2, code);
+            Assert.Contains("Relay:Web:KeyEncryptionCertificate", stderr);
+            Assert.Contains(ecdsaPem, stderr);
+            Assert.Contains("not RSA", stderr);
+            // The RSA file passes: the next complaint is the (deliberately unusable) password hash.
+            (code, _, stderr) = await RelayProcess.RunAsync(Env(Web(rsaPem)), "serve", "--roles", "web");
+            Assert.Equal(2, code);
+            Assert.DoesNotContain("KeyEncryptionCertificate", stderr);
+            Assert.Contains("Relay:Web:AdminPasswordHash", stderr);
+        }
+        finally
+        {
+            File.Delete(ecdsaPem);
+            File.Delete(rsaPem);
+        }
+    }
+
+    [Fact]
     public async Task Delivery_refuses_a_hosted_domain_without_a_route()
     {
         var (code, _, stderr) = await RelayProcess.RunAsync(Env(("Relay__Database", "Host=127.0.0.1;Port=1"), ("Relay__Domains__0", "hosted.example")),

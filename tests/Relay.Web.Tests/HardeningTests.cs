@@ -9,26 +9,6 @@ namespace Relay.Web.Tests;
 /// <summary>One test per finding of the security probe of the UI (issue 14, web hardening), against real Kestrel.</summary>
 public sealed class HardeningTests(WebFixture web) : IClassFixture<WebFixture>
 {
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
-    /// <summary>A client whose connections come from one loopback source address (a different "attacker").</summary>
-    private static HttpClient FromAddress(Uri baseUrl, IPAddress source) => WebFixture.Client(baseUrl, handler: new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        CookieContainer = new CookieContainer(),
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(source, 0));
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        },
-    });
-
     private static async Task AssertRefusedAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -46,7 +26,7 @@ public sealed class HardeningTests(WebFixture web) : IClassFixture<WebFixture>
         var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
         var url = await web.StartAsync(WebFixture.Options(lockoutThreshold: 3) with { Clock = clock, AccountDelay = TimeSpan.FromSeconds(10) });
         var attacker = 10;
-        HttpClient Next() => FromAddress(url, IPAddress.Parse($"127.0.0.{attacker++}"));
+        HttpClient Next() => WebFixture.ClientFrom(url, IPAddress.Parse($"127.0.0.{attacker++}"));
         // Three free failures, each from a fresh address, so the per-address lockout never starts.
         for (var i = 0; i < 3; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await WebFixture.LoginAsync(Next(), password: "guess " + i)).StatusCode);

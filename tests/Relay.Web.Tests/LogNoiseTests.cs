@@ -14,8 +14,9 @@ public sealed class LogNoiseTests(WebFixture web) : IClassFixture<WebFixture>
     public async Task Viewing_pages_with_forms_logs_no_warning_and_keeps_no_store_caching()
     {
         var lines = new ConcurrentQueue<(LogLevel Level, string Category, string Message)>();
-        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(new RecordingProvider(lines)));
-        var baseUrl = await web.StartAsync(WebFixture.Options() with { Loggers = loggers });
+        using var loggers = RecordingLoggers.Create(lines);
+        // With a key-encryption certificate: without one, start-up warns (once) that the key ring is stored unencrypted.
+        var baseUrl = await web.StartAsync(WebFixture.Options() with { Loggers = loggers, KeyEncryptionCertificate = TestCertificates.KeyEncryption("log-noise") });
         using var client = await web.LoggedInClientAsync(baseUrl);
         foreach (var path in new[] { "/login", "/", "/queue", "/peers", "/policies" })
         {
@@ -23,24 +24,7 @@ public sealed class LogNoiseTests(WebFixture web) : IClassFixture<WebFixture>
             Assert.Contains("no-store", response.Headers.CacheControl?.ToString() ?? "");
         }
         Assert.Contains(lines, l => l.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));   // the recorder does see ASP.NET Core
-        var warnings = lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}").ToList();
+        var warnings = RecordingLoggers.Warnings(lines);
         Assert.True(warnings.Count == 0, string.Join("\n", warnings));
-    }
-
-    private sealed class RecordingProvider(ConcurrentQueue<(LogLevel, string, string)> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, lines);
-
-        public void Dispose() { }
-    }
-
-    private sealed class Recorder(string category, ConcurrentQueue<(LogLevel, string, string)> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue((logLevel, category, formatter(state, exception)));
     }
 }

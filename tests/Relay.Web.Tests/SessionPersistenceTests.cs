@@ -11,12 +11,6 @@ namespace Relay.Web.Tests;
 /// </summary>
 public sealed class SessionPersistenceTests(WebFixture web) : IClassFixture<WebFixture>
 {
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     [Fact]
     public async Task Session_cookie_and_form_token_survive_a_restart_and_work_on_a_second_process()
     {

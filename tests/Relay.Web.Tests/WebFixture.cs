@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Relay.Db;
@@ -24,11 +25,14 @@ public class WebFixture : IAsyncLifetime
     public Uri BaseUrl { get; private set; } = null!;
     public TestData Data { get; private set; } = null!;
 
+    /// <summary>Whether the fixture starts a web role of its own (which makes the database's first Data Protection key).</summary>
+    protected virtual bool StartsRole => true;
+
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
         Data = await TestData.SeedAsync(Db);
-        BaseUrl = await StartAsync(Options());
+        if (StartsRole) BaseUrl = await StartAsync(Options());
     }
 
     public static WebOptions Options(int lockoutThreshold = 5) => new(["127.0.0.1:0"], User, PasswordHash, LockoutThreshold: lockoutThreshold);
@@ -66,6 +70,20 @@ public class WebFixture : IAsyncLifetime
         new(handler ?? new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = false })
         { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>A client whose connections come from one loopback source address (a different "attacker"): the login throttle counts per address in the database the fixture's roles share.</summary>
+    public static HttpClient ClientFrom(Uri baseUrl, IPAddress source) => Client(baseUrl, handler: new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        CookieContainer = new CookieContainer(),
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(source, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    });
+
     /// <summary>The anti-forgery field of the first form on a page.</summary>
     public static string FormToken(string html) =>
         Regex.Match(html, "name=\"" + WebHost.AntiforgeryFieldName + "\" value=\"([^\"]+)\"") is { Success: true } m
@@ -90,4 +108,10 @@ public class WebFixture : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return client;
     }
+}
+
+/// <summary>A migrated, seeded database on which no web role has run yet: the test's first role makes the key ring.</summary>
+public sealed class FreshKeyRingFixture : WebFixture
+{
+    protected override bool StartsRole => false;
 }
