@@ -52,7 +52,7 @@ public sealed class DeliveryRole
         // dead MX hosts) holds one worker, never the whole queue.
         using var slots = new SemaphoreSlim(options.Workers, options.Workers);
         // A finished batch may have deferred recipients due sooner than the idle poll: it wakes the loop.
-        using var batchDone = new SemaphoreSlim(0, 1);
+        var batchDone = new WakeSignal();
         var running = new List<Task>();
         try
         {
@@ -90,7 +90,7 @@ public sealed class DeliveryRole
                         finally
                         {
                             slots.Release();
-                            if (batchDone.CurrentCount == 0) try { batchDone.Release(); } catch (SemaphoreFullException) { }
+                            batchDone.Set();
                         }
                     }, CancellationToken.None));
                 }
@@ -133,7 +133,7 @@ public sealed class DeliveryRole
         }
     }
 
-    private async Task WaitForWorkAsync(QueueSignal signal, SemaphoreSlim batchDone, CancellationToken cancellationToken)
+    private async Task WaitForWorkAsync(QueueSignal signal, WakeSignal batchDone, CancellationToken cancellationToken)
     {
         try
         {
@@ -144,10 +144,10 @@ public sealed class DeliveryRole
             var notified = signal.WaitAsync(wait, woken.Token);
             var finished = batchDone.WaitAsync(wait, woken.Token);
             await Task.WhenAny(notified, finished).ConfigureAwait(false);
+            // Ends the other wait at once. Neither throws for that (they answer false), so an idle wait costs no exception;
+            // a signal consumed by either is not lost: the loop claims right after this returns.
             await woken.CancelAsync().ConfigureAwait(false);
-            // Observe both so a cancelled waiter never surfaces as an unobserved exception; a consumed
-            // signal is not lost: the loop claims right after this returns.
-            try { await Task.WhenAll(notified, finished).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await Task.WhenAll(notified, finished).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
