@@ -79,6 +79,9 @@ public sealed class DeliveryRole
                     await WaitForWorkAsync(signal, batchDone, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
+                // A claim that got less than it asked for left nothing due behind it: wait for the next NOTIFY, finished batch
+                // or due time instead of claiming again at once (that claim came back empty: one round trip per wake-up).
+                var drained = batches.Sum(b => b.Recipients.Count) < Math.Max(1, options.ClaimBatch);
                 for (var i = 0; i < batches.Count; i++)
                 {
                     // The first batch uses the slot taken above; the others wait for theirs (their leases are long).
@@ -94,6 +97,7 @@ public sealed class DeliveryRole
                         }
                     }, CancellationToken.None));
                 }
+                if (drained) await WaitForWorkAsync(signal, batchDone, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
