@@ -52,7 +52,7 @@ public sealed class DeliveryRole
         // dead MX hosts) holds one worker, never the whole queue.
         using var slots = new SemaphoreSlim(options.Workers, options.Workers);
         // A finished batch may have deferred recipients due sooner than the idle poll: it wakes the loop.
-        using var batchDone = new SemaphoreSlim(0, 1);
+        var batchDone = new WakeSignal();
         var running = new List<Task>();
         try
         {
@@ -79,6 +79,9 @@ public sealed class DeliveryRole
                     await WaitForWorkAsync(signal, batchDone, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
+                // A claim that got less than it asked for left nothing due behind it: wait for the next NOTIFY, finished batch
+                // or due time instead of claiming again at once (that claim came back empty: one round trip per wake-up).
+                var drained = batches.Sum(b => b.Recipients.Count) < Math.Max(1, options.ClaimBatch);
                 for (var i = 0; i < batches.Count; i++)
                 {
                     // The first batch uses the slot taken above; the others wait for theirs (their leases are long).
@@ -90,10 +93,11 @@ public sealed class DeliveryRole
                         finally
                         {
                             slots.Release();
-                            if (batchDone.CurrentCount == 0) try { batchDone.Release(); } catch (SemaphoreFullException) { }
+                            batchDone.Set();
                         }
                     }, CancellationToken.None));
                 }
+                if (drained) await WaitForWorkAsync(signal, batchDone, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -133,7 +137,7 @@ public sealed class DeliveryRole
         }
     }
 
-    private async Task WaitForWorkAsync(QueueSignal signal, SemaphoreSlim batchDone, CancellationToken cancellationToken)
+    private async Task WaitForWorkAsync(QueueSignal signal, WakeSignal batchDone, CancellationToken cancellationToken)
     {
         try
         {
@@ -144,10 +148,10 @@ public sealed class DeliveryRole
             var notified = signal.WaitAsync(wait, woken.Token);
             var finished = batchDone.WaitAsync(wait, woken.Token);
             await Task.WhenAny(notified, finished).ConfigureAwait(false);
+            // Ends the other wait at once. Neither throws for that (they answer false), so an idle wait costs no exception;
+            // a signal consumed by either is not lost: the loop claims right after this returns.
             await woken.CancelAsync().ConfigureAwait(false);
-            // Observe both so a cancelled waiter never surfaces as an unobserved exception; a consumed
-            // signal is not lost: the loop claims right after this returns.
-            try { await Task.WhenAll(notified, finished).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await Task.WhenAll(notified, finished).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)

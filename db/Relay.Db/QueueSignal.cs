@@ -10,7 +10,7 @@ namespace Relay.Db;
 public sealed class QueueSignal : IAsyncDisposable
 {
     private readonly NpgsqlDataSource dataSource;
-    private readonly SemaphoreSlim signalled = new(0, 1);
+    private readonly WakeSignal signalled = new();
     private readonly CancellationTokenSource stop = new();
     private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task loop;
@@ -24,7 +24,7 @@ public sealed class QueueSignal : IAsyncDisposable
     /// <summary>Completes once LISTEN is in effect (tests wait for it before enqueueing).</summary>
     public Task Listening => listening.Task;
 
-    /// <summary>True when a notification arrived within <paramref name="timeout"/>.</summary>
+    /// <summary>True when a notification arrived within <paramref name="timeout"/>; false after it or on cancellation (no exception).</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         signalled.WaitAsync(timeout, cancellationToken);
 
@@ -59,22 +59,13 @@ public sealed class QueueSignal : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// One wake-up covers any number of enqueues. Checked under a lock rather than by catching SemaphoreFullException:
-    /// that was one exception per NOTIFY, hundreds a second under load (dotnet-counters, bench/README.md). Only this
-    /// method raises the count, so under the lock a count of 0 cannot become full before our Release.
-    /// </summary>
-    private void Release()
-    {
-        lock (signalled)
-            if (signalled.CurrentCount == 0) signalled.Release();
-    }
+    /// <summary>One wake-up covers any number of enqueues (a SemaphoreSlim here once threw SemaphoreFullException per NOTIFY).</summary>
+    private void Release() => signalled.Set();
 
     public async ValueTask DisposeAsync()
     {
         await stop.CancelAsync().ConfigureAwait(false);
         try { await loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         stop.Dispose();
-        signalled.Dispose();
     }
 }
