@@ -156,6 +156,7 @@ public static class WebHost
         LoginEndpoints.Map(app);
         OverviewPage.Map(app);
         PeersPages.Map(app);
+        DomainsPages.Map(app);
         PeerHistoryPages.Map(app);
         QueuePages.Map(app);
         PolicyPages.Map(app);

@@ -23,8 +23,10 @@ public sealed record TlsRptSendResult(string Domain, TlsRptSendStatus Status, st
 
 /// <summary>
 /// Sends a day's reports (RFC 8460 §5): per domain, build the report, read `_smtp._tls`, claim (domain, day) in the ledger,
-/// then deliver to every rua — `mailto:` through Relay's own queue (marked as a report, so its delivery is never
-/// reported), `https:` by POST — and record what each destination did. The claim makes one process send each report.
+/// then deliver to every rua — `https:` by POST, then `mailto:` through Relay's own queue (marked as a report, so its delivery
+/// is never reported) in the transaction that marks the report sent — and record what each destination did. The claim makes
+/// one process send each report; the report-id is a function of domain, day and submitter, so a resend after a takeover
+/// carries the same id (RFC 8460 §4.4 report-id).
 /// </summary>
 public sealed class TlsRptSender(RelayDatabase database, IDnsResolver resolver, TlsRptOptions options, ILogger logger, string owner)
 {
@@ -63,40 +65,37 @@ public sealed class TlsRptSender(RelayDatabase database, IDnsResolver resolver, 
         if (!await database.TlsRpt.TryClaimAsync(domain, day, report.ReportId, owner, options.ClaimTakeover, cancellationToken).ConfigureAwait(false))
             return new(domain, TlsRptSendStatus.AlreadySent, "sent or being sent by another process");
 
+        // https: first, each POST at most once per claim (a crash after a POST and before the mark below lets a takeover POST
+        // again, with the same report-id, which RFC 8460 receivers use to tell a resend). Then the mailto: messages are
+        // enqueued in the one transaction that marks the report sent: no crash can queue a mailed report twice.
         var outcomes = new List<string>();
-        var delivered = 0;
+        var accepted = 0;
         var gzipped = TlsRptJson.Gzip(report);
-        foreach (var destination in wanted.Destinations)
+        foreach (var destination in wanted.Destinations.Where(d => d.Scheme == Uri.UriSchemeHttps))
         {
-            string? failure;
-            if (destination.Scheme == Uri.UriSchemeMailto)
-            {
-                var queueId = await EnqueueAsync(report, TlsRptRecord.MailAddress(destination), cancellationToken).ConfigureAwait(false);
-                outcomes.Add($"{destination}: queued as {queueId}");
-                failure = null;
-            }
-            else
-            {
-                failure = await poster.PostAsync(destination, gzipped, cancellationToken).ConfigureAwait(false);
-                outcomes.Add(failure ?? $"{destination}: accepted");
-            }
-            if (failure is null) delivered++;
+            var failure = await poster.PostAsync(destination, gzipped, cancellationToken).ConfigureAwait(false);
+            outcomes.Add(failure ?? $"{destination}: accepted");
+            if (failure is null) accepted++;
         }
-        var detail = string.Join("; ", outcomes);
-        if (delivered == 0)
+        var mailto = wanted.Destinations.Where(d => d.Scheme == Uri.UriSchemeMailto).ToList();
+        if (accepted == 0 && mailto.Count == 0)
         {
             await database.TlsRpt.ReleaseAsync(domain, day, owner, cancellationToken).ConfigureAwait(false);
-            return new(domain, TlsRptSendStatus.Failed, detail);
+            return new(domain, TlsRptSendStatus.Failed, string.Join("; ", outcomes));
         }
-        await database.TlsRpt.CompleteAsync(domain, day, owner, wanted.Destinations.Select(d => d.ToString()).ToList(), detail, cancellationToken)
-            .ConfigureAwait(false);
-        return new(domain, TlsRptSendStatus.Sent, $"{report.ReportId}: {detail}");
+        var mails = mailto.Select(d => Mail(report, TlsRptRecord.MailAddress(d))).ToList();
+        string Detail(IReadOnlyList<string> queueIds) =>
+            string.Join("; ", outcomes.Concat(mailto.Select((d, i) => $"{d}: queued as {queueIds[i]}")));
+        var queued = await database.TlsRpt.CompleteAsync(domain, day, owner, mails, wanted.Destinations.Select(d => d.ToString()).ToList(), Detail,
+            cancellationToken).ConfigureAwait(false);
+        if (queued is null)
+            return new(domain, TlsRptSendStatus.AlreadySent, "the claim was taken over by another process before this one finished");
+        return new(domain, TlsRptSendStatus.Sent, $"{report.ReportId}: {Detail(queued)}");
     }
 
-    private Task<string> EnqueueAsync(TlsRptReport report, string recipient, CancellationToken cancellationToken)
+    private ReportMail Mail(TlsRptReport report, string recipient)
     {
         var body = TlsRptMail.Compose(report, options, recipient, DateTimeOffset.UtcNow);
-        var message = new NewMessage(options.FromAddress, body, "local", options.Submitter, InboundSecurity.Cleartext);
-        return database.TlsRpt.EnqueueReportAsync(message, [new NewRecipient(recipient)], cancellationToken);
+        return new ReportMail(new NewMessage(options.FromAddress, body, "local", options.Submitter, InboundSecurity.Cleartext), [new NewRecipient(recipient)]);
     }
 }

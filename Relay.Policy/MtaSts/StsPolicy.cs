@@ -9,6 +9,13 @@ public sealed record StsPolicy(StsMode Mode, IReadOnlyList<string> Mx, TimeSpan 
     /// <summary>RFC 8461 §3.2: max_age is at most 31557600 seconds (about a year).</summary>
     public const long MaxAgeLimitSeconds = 31_557_600;
 
+    /// <summary>
+    /// The document's own lines as fetched (line ends removed), extension fields included: RFC 8460 §4.4's `policy-string`
+    /// for an sts policy. Null when only the parsed fields are known (a cache row from before migration 0010). Not part of
+    /// equality: two documents that say the same thing are the same policy.
+    /// </summary>
+    public IReadOnlyList<string>? Lines { get; init; }
+
     /// <summary>Whether <paramref name="host"/> (an MX exchange) is one the policy lets carry mail (§4.1).</summary>
     public bool MatchesMx(string host)
     {

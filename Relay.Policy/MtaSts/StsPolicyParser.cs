@@ -25,6 +25,7 @@ public static class StsPolicyParser
         var body = document.EndsWith("\r\n", StringComparison.Ordinal) ? document[..^2] : document.EndsWith('\n') ? document[..^1] : document;
         string? version = null, mode = null, maxAge = null;
         var mx = new List<string>();
+        var kept = new List<string>();
         var lineNumber = 0;
         var lines = body.Split('\n');
         foreach (var raw in lines)
@@ -34,6 +35,7 @@ public static class StsPolicyParser
             var line = raw.EndsWith('\r') && lineNumber < lines.Length ? raw[..^1] : raw;
             if (line.Any(c => c < 0x20 && c != '\t' || c == 0x7F))
                 return Invalid(lineNumber, "control character (a CR is allowed only before LF)");
+            kept.Add(line);
             var colon = line.IndexOf(':');
             if (colon <= 0) return Invalid(lineNumber, line.Length == 0 ? "empty line" : "expected 'key: value'");
             var key = line[..colon];
@@ -66,7 +68,7 @@ public static class StsPolicyParser
             || !long.TryParse(maxAge, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > StsPolicy.MaxAgeLimitSeconds)
             return new StsPolicyParse.Invalid($"max_age '{maxAge}' is not a number of seconds up to {StsPolicy.MaxAgeLimitSeconds}");
         if (mx.Count == 0 && parsedMode != StsMode.None) return new StsPolicyParse.Invalid($"mode {mode} without any mx");
-        return new StsPolicyParse.Valid(new StsPolicy(parsedMode, mx, TimeSpan.FromSeconds(seconds)));
+        return new StsPolicyParse.Valid(new StsPolicy(parsedMode, mx, TimeSpan.FromSeconds(seconds)) { Lines = kept });
     }
 
     private static StsPolicyParse.Invalid Invalid(int line, string why) => new($"line {line}: {why}");

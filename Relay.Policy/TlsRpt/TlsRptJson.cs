@@ -8,8 +8,11 @@ namespace Relay.Policy.TlsRpt;
 /// (`start-datetime`, `end-datetime`), `contact-info`, `report-id`, `policies` (`policy`: `policy-type`, `policy-string`,
 /// `policy-domain`, `mx-host`; `summary`: `total-successful-session-count`, `total-failure-session-count`;
 /// `failure-details`: `result-type`, `sending-mta-ip`, `receiving-mx-hostname`, `receiving-mx-helo`, `receiving-ip`,
-/// `failed-session-count`). Optional fields that are unknown are left out, never written as null. `mx-host` is an array:
-/// a policy can name several MX patterns, which is how the large report senders write it (the RFC's example shows one string).
+/// `failed-session-count`). Optional fields that are unknown are left out, never written as null. `policy-string` and
+/// `mx-host` are JSON arrays of strings, as the §4.4 schema defines them ("provided as a JSON array of strings"; the
+/// Appendix B example's single string for `mx-host` is not the schema). The schema defines `mx-host` for `sts` (the policy's
+/// mx patterns); for `tlsa` Relay writes the MX host whose TLSA RRset the `policy-string` holds, so two MX hosts' DANE
+/// policies stay two distinguishable entries.
 /// </summary>
 public static class TlsRptJson
 {

@@ -37,10 +37,11 @@ public sealed record TlsRptPolicy(TlsRptPolicyType Type, IReadOnlyList<string> S
     };
 
     /// <summary>
-    /// The policy's lines as RFC 8460 §4.4 wants them ("version: STSv1", "mode: …", each "mx: …", "max_age: …"), rebuilt
-    /// from the parsed policy: the cache keeps the parsed fields, not the document, so extension lines are not repeated.
+    /// The policy's lines as RFC 8460 §4.4 wants them: the fetched document's own lines (kept by the parser and cached with
+    /// the policy, extension fields included). A policy cached before migration 0010 has only its parsed fields; its lines
+    /// are rebuilt from them ("version: STSv1", "mode: …", each "mx: …", "max_age: …") until the next fetch.
     /// </summary>
-    public static IReadOnlyList<string> StsLines(StsPolicy policy) =>
+    public static IReadOnlyList<string> StsLines(StsPolicy policy) => policy.Lines ??
         ["version: STSv1", $"mode: {policy.Mode.ToWire()}", .. policy.Mx.Select(m => $"mx: {m}"), $"max_age: {(long)policy.MaxAge.TotalSeconds}"];
 
     public bool Equals(TlsRptPolicy? other) =>

@@ -14,7 +14,8 @@ namespace Relay.Server.Cli;
 /// address, the DNSSEC status of MX, address and TLSA lookups, the TLSA records, the policy level in force and
 /// the transport outcome to expect, with why. Unless --no-connect, it then opens a session to each peer
 /// address exactly as delivery would (EHLO, STARTTLS, the same certificate judge), reports what the session
-/// really achieved and QUITs without sending mail. Exit 1 when no peer can be tried or none could be reached.
+/// really achieved and QUITs without sending mail. It plans with delivery's own HopPlanner, so peer history (per address:
+/// STARTTLS and TLS sightings, downgrade protection and until when, the last flag, key changes) is shown as it shapes delivery. Exit 1 when no peer can be tried or none could be reached.
 /// </summary>
 internal static class CheckCommand
 {
@@ -30,31 +31,23 @@ internal static class CheckCommand
             if (!DnsName.TryNormalize(name, out _))
                 throw new UsageException($"DOMAIN '{name}' is not a domain name");
             var config = CliContext.Config();
-            var hop = NextHopFor(config, name);
-            var table = new PolicyTable(await PoliciesAsync(config, cancellationToken), config.DefaultPolicy);
+            var options = Configuration.DeliveryOptionsReader.Read(config);
             var resolver = new DnsResolver(config.DnsServers.Select(e => new DnsServer(e, Trusted: true)).ToList());
+            await using var db = config.Database is null ? null : await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(30));
-            var plan = await new DeliveryPlanService(resolver, table).PlanAsync(hop, deadline.Token);
-            plan = await WithMtaStsAsync(config, resolver, plan, deadline.Token);
+            // The planner delivery uses: routes, the policy table, MTA-STS with its cache, and peer history per address.
+            var hop = await new HopPlanner(resolver, db, options).PlanAsync(name.TrimEnd('.').ToLowerInvariant(), deadline.Token);
+            var plan = hop.Plan;
+            var history = await PeerHistoryCheck.ReadAsync(db, hop, options.History, deadline.Token);
             var probes = parse.GetValue(noConnect) || plan.Failure is not null
                 ? null
-                : await CheckProbe.RunAsync(config, resolver, name, cancellationToken);
-            Console.WriteLine(parse.GetValue(json) ? ToJson(plan, probes) : ToText(plan, probes));
+                : await CheckProbe.RunAsync(hop, options, cancellationToken);
+            Console.WriteLine(parse.GetValue(json) ? ToJson(plan, history, probes) : ToText(plan, history, probes));
             var usable = plan.Failure is null && plan.UsablePeers.Any();
             return usable && (probes is null || probes.Any(p => p.Error is null)) ? RelayCli.Ok : RelayCli.Negative;
         });
         return command;
-    }
-
-    /// <summary>MTA-STS as delivery applies it (same service, trust anchors, port and, with a database, the same cache).</summary>
-    private static async Task<DeliveryPlan> WithMtaStsAsync(Configuration.RelayConfig config, IDnsResolver resolver, DeliveryPlan plan,
-        CancellationToken cancellationToken)
-    {
-        if (!StsPlanStep.Applies(plan)) return plan;
-        var options = Configuration.DeliveryOptionsReader.Read(config);
-        await using var db = config.Database is null ? null : await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
-        return await StsPlanStep.ApplyAsync(plan, StsServices.Create(resolver, db, options), cancellationToken);
     }
 
     private static object? StsJson(StsInput? sts) => sts is null ? null : new
@@ -74,20 +67,6 @@ internal static class CheckCommand
             + (sts.FetchFailure is { } f ? $"; fetch failed: {f.ResultType.ToWire()}: {f.Reason}" : ""),
         _ => $"  mta-sts: no policy ({sts.Source})",
     };
-
-    private static NextHop NextHopFor(Configuration.RelayConfig config, string domain)
-    {
-        var key = domain.TrimEnd('.').ToLowerInvariant();
-        return config.Routes.TryGetValue(key, out var route) ? route : NextHop.ForDomain(key, config.DeliveryPort);
-    }
-
-    private static async Task<IReadOnlyList<DestinationPolicy>> PoliciesAsync(Configuration.RelayConfig config, CancellationToken cancellationToken)
-    {
-        if (config.Database is null) return [];
-        await using var db = await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
-        var rows = await db.Policies.ListAsync(cancellationToken);
-        return rows.Select(r => DestinationPolicy.FromWire(r.Destination, r.Level, r.Fingerprints, r.MatchNames, r.Note)).ToList();
-    }
 
     private static object PeerJson(PeerPlan peer)
     {
@@ -111,7 +90,7 @@ internal static class CheckCommand
         };
     }
 
-    private static string ToJson(DeliveryPlan plan, IReadOnlyList<ProbeResult>? probes) => JsonSerializer.Serialize(new
+    private static string ToJson(DeliveryPlan plan, IReadOnlyList<PeerHistoryCheck> history, IReadOnlyList<ProbeResult>? probes) => JsonSerializer.Serialize(new
     {
         domain = plan.NextHop.Domain,
         route = plan.NextHop.RouteText,
@@ -120,6 +99,7 @@ internal static class CheckCommand
         mtaSts = StsJson(plan.Sts),
         failure = plan.Failure is { } f ? new { permanent = f.Permanent, reason = f.Reason, resultType = f.ResultType?.ToWire() } : null,
         peers = plan.Peers.Select(PeerJson).ToArray(),
+        history = history.Select(h => h.ToJson()).ToArray(),
         observed = probes?.Select(p => new
         {
             name = p.Name, address = p.Address, port = p.Port, transport = p.Channel?.Transport.ToWire(), how = p.Channel?.How.ToWire(),
@@ -129,7 +109,7 @@ internal static class CheckCommand
         }).ToArray(),
     }, new JsonSerializerOptions { WriteIndented = true });
 
-    private static string ToText(DeliveryPlan plan, IReadOnlyList<ProbeResult>? probes)
+    private static string ToText(DeliveryPlan plan, IReadOnlyList<PeerHistoryCheck> history, IReadOnlyList<ProbeResult>? probes)
     {
         var lines = new List<string>
         {
@@ -146,6 +126,7 @@ internal static class CheckCommand
             lines.Add($"      level {peer.EffectiveLevel.ToWire()} → expect {expected?.Transport.ToWire() ?? "skipped"}: {expected?.Why ?? peer.Why}" +
                       (expected is null ? "" : $" ({peer.Why})"));
         }
+        foreach (var peer in history) lines.AddRange(peer.ToText());
         foreach (var probe in probes ?? [])
             lines.Add(probe.Error is { } error
                 ? $"  observed {probe.Name}[{probe.Address}]:{probe.Port}: not reached: {error}"

@@ -17,24 +17,14 @@ internal sealed record ProbeResult(string Name, string Address, int Port, Channe
 /// </summary>
 internal static class CheckProbe
 {
-    public static async Task<IReadOnlyList<ProbeResult>> RunAsync(Configuration.RelayConfig config, IDnsResolver resolver, string domain,
-        CancellationToken cancellationToken)
+    /// <param name="hop">The plan `relay check` made with delivery's planner; its targets are the addresses delivery would try.</param>
+    public static async Task<IReadOnlyList<ProbeResult>> RunAsync(HopPlan hop, DeliveryOptions options, CancellationToken cancellationToken)
     {
-        var options = Configuration.DeliveryOptionsReader.Read(config);
-        Db.RelayDatabase? db = config.Database is null ? null : await DatabaseConnector.OpenCurrentAsync(config.Database, cancellationToken);
-        try
-        {
-            var hop = await new HopPlanner(resolver, db, options).PlanAsync(domain.TrimEnd('.').ToLowerInvariant(), cancellationToken);
-            var authenticator = new PeerAuthenticator(options.TrustAnchors);
-            var results = new List<ProbeResult>();
-            foreach (var target in hop.Targets)
-                results.Add(await ProbeAsync(target, authenticator, options, cancellationToken));
-            return results;
-        }
-        finally
-        {
-            if (db is not null) await db.DisposeAsync();
-        }
+        var authenticator = new PeerAuthenticator(options.TrustAnchors);
+        var results = new List<ProbeResult>();
+        foreach (var target in hop.Targets)
+            results.Add(await ProbeAsync(target, authenticator, options, cancellationToken));
+        return results;
     }
 
     private static async Task<ProbeResult> ProbeAsync(PeerTarget target, PeerAuthenticator authenticator, DeliveryOptions options,

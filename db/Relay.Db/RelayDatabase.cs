@@ -20,6 +20,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         QueueReader = new QueueReader(DataSource);
         AttemptReader = new AttemptReader(DataSource);
         PeerReader = new PeerReader(DataSource);
+        DomainReader = new DomainReader(DataSource);
         InboundReader = new InboundReader(DataSource);
         OverviewReader = new OverviewReader(DataSource);
         Policies = new PolicyStore(DataSource);
@@ -66,6 +67,7 @@ public sealed class RelayDatabase : IAsyncDisposable
     public QueueReader QueueReader { get; }
     public AttemptReader AttemptReader { get; }
     public PeerReader PeerReader { get; }
+    public DomainReader DomainReader { get; }
     public InboundReader InboundReader { get; }
     public OverviewReader OverviewReader { get; }
     public PolicyStore Policies { get; }

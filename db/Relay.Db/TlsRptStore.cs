@@ -6,7 +6,9 @@ namespace Relay.Db;
 /// <summary>
 /// The sent-report ledger (tlsrpt_reports) and the enqueueing of report messages. The ledger's primary key (domain, day)
 /// is the lock: of any number of processes on one database, the one whose insert wins sends; a claim left without sent_at
-/// for longer than the takeover age belongs to a process that died and may be taken over.
+/// for longer than the takeover age belongs to a process that died and may be taken over. `mailto:` reports are enqueued
+/// in the transaction that marks the row sent (exactly once); an `https:` POST cannot join a database transaction, so it is
+/// at most once per claim: a crash after the POST and before the mark lets a takeover POST it again, with the same report-id.
 /// </summary>
 public sealed class TlsRptStore(NpgsqlDataSource dataSource)
 {
@@ -40,19 +42,43 @@ public sealed class TlsRptStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task CompleteAsync(string domain, DateOnly day, string owner, IReadOnlyList<string> destinations, string outcome, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the claimed report sent and enqueues its `mailto:` messages in ONE transaction, so no crash can leave a report
+    /// queued but unmarked (which a takeover would queue again) or marked but not queued. The mark is conditional on the
+    /// claim still being <paramref name="owner"/>'s and unsent: a process that lost its claim (taken over after the timeout)
+    /// enqueues nothing and gets null. Returns the queue ids, in the order of <paramref name="mails"/>.
+    /// </summary>
+    /// <param name="outcome">The ledger's outcome text, given the queue ids (they exist only inside the transaction).</param>
+    public async Task<IReadOnlyList<string>?> CompleteAsync(string domain, DateOnly day, string owner, IReadOnlyList<ReportMail> mails,
+        IReadOnlyList<string> destinations, Func<IReadOnlyList<string>, string> outcome, CancellationToken cancellationToken)
     {
+        var queueIds = mails.Select(_ => QueueId.New(DateTimeOffset.UtcNow)).ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("""
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The update first: it locks the ledger row, so a takeover that starts now waits for this commit and then sees sent_at.
+        await using (var mark = new NpgsqlCommand("""
             update tlsrpt_reports set sent_at = now(), destinations = @destinations, outcome = @outcome
-             where domain = @domain and day = @day and claimed_by = @owner
-            """, connection);
-        command.Parameters.AddWithValue("domain", domain);
-        command.Parameters.AddWithValue("day", day);
-        command.Parameters.AddWithValue("owner", owner);
-        command.Parameters.AddWithValue("destinations", destinations.ToArray());
-        command.Parameters.AddWithValue("outcome", outcome);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+             where domain = @domain and day = @day and claimed_by = @owner and sent_at is null
+            """, connection, transaction))
+        {
+            mark.Parameters.AddWithValue("domain", domain);
+            mark.Parameters.AddWithValue("day", day);
+            mark.Parameters.AddWithValue("owner", owner);
+            mark.Parameters.AddWithValue("destinations", destinations.ToArray());
+            mark.Parameters.AddWithValue("outcome", outcome(queueIds));
+            if (await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+        }
+        for (var i = 0; i < mails.Count; i++)
+            await InsertReportAsync(connection, transaction, queueIds[i], mails[i].Message, mails[i].Recipients, cancellationToken).ConfigureAwait(false);
+        if (mails.Count > 0)
+            await using (var notify = new NpgsqlCommand($"notify {RelayDatabase.QueueChannel}", connection, transaction))
+                await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return queueIds;
     }
 
     /// <summary>When the report of that domain and day was sent; null when it was not (or is still being sent).</summary>
@@ -67,41 +93,36 @@ public sealed class TlsRptStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Enqueues a report message, marked (messages.tlsrpt_report) so the attempts that carry it are never reported; one
-    /// transaction with its recipients, and a NOTIFY that wakes delivery. Returns the queue id.
+    /// One report message, marked (messages.tlsrpt_report) so the attempts that carry it are never reported, inserted with its
+    /// recipients inside the caller's transaction.
     /// </summary>
-    public async Task<string> EnqueueReportAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
+    private static async Task InsertReportAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string queueId, NewMessage message,
+        IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
     {
         if (recipients.Count == 0) throw new ArgumentException("a report needs a recipient", nameof(recipients));
-        var queueId = QueueId.New(DateTimeOffset.UtcNow);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var insert = new NpgsqlCommand("""
+        await using var insert = new NpgsqlCommand("""
             with m as (
                 insert into messages (queue_id, sender, size, body, body_type, client_address, client_helo, inbound_transport, tlsrpt_report)
                 values (@queue_id, @sender, @size, @body, @body_type, @client_address, @client_helo, @transport, true)
                 returning id)
             insert into recipients (message_id, address, next_hop, dsn_notify)
             select m.id, r.address, r.next_hop, r.notify from m, unnest(@addresses, @hops, @notify) as r(address, next_hop, notify)
-            """, connection, transaction))
-        {
-            var p = insert.Parameters;
-            p.AddWithValue("queue_id", queueId);
-            p.AddWithValue("sender", message.Sender);
-            p.AddWithValue("size", (long)message.Body.Length);
-            p.AddWithValue("body", message.Body.ToArray());
-            p.AddWithValue("body_type", message.BodyType);
-            p.AddWithValue("client_address", message.ClientAddress);
-            AttemptStore.AddText(p, "client_helo", message.ClientHelo);
-            p.AddWithValue("transport", message.Inbound.Transport);
-            p.AddWithValue("addresses", recipients.Select(r => r.Address).ToArray());
-            p.AddWithValue("hops", recipients.Select(r => r.NextHop).ToArray());
-            p.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.DsnNotify).ToArray());
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        await using (var notify = new NpgsqlCommand($"notify {RelayDatabase.QueueChannel}", connection, transaction))
-            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return queueId;
+            """, connection, transaction);
+        var p = insert.Parameters;
+        p.AddWithValue("queue_id", queueId);
+        p.AddWithValue("sender", message.Sender);
+        p.AddWithValue("size", (long)message.Body.Length);
+        p.AddWithValue("body", message.Body.ToArray());
+        p.AddWithValue("body_type", message.BodyType);
+        p.AddWithValue("client_address", message.ClientAddress);
+        AttemptStore.AddText(p, "client_helo", message.ClientHelo);
+        p.AddWithValue("transport", message.Inbound.Transport);
+        p.AddWithValue("addresses", recipients.Select(r => r.Address).ToArray());
+        p.AddWithValue("hops", recipients.Select(r => r.NextHop).ToArray());
+        p.AddWithValue("notify", NpgsqlDbType.Array | NpgsqlDbType.Text, recipients.Select(r => r.DsnNotify).ToArray());
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }
+
+/// <summary>A composed report message and who it goes to (a `mailto:` rua).</summary>
+public sealed record ReportMail(NewMessage Message, IReadOnlyList<NewRecipient> Recipients);

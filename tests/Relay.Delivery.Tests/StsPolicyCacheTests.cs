@@ -29,6 +29,21 @@ public sealed class StsPolicyCacheTests(DatabaseFixture fixture) : IClassFixture
         Assert.Equal(second, await cache.GetAsync("roundtrip.example", None));
     }
 
+    [Fact]
+    public async Task The_fetched_policy_lines_are_cached_with_it_and_a_row_from_before_migration_0010_has_none()
+    {
+        var cache = new DatabaseStsPolicyCache(fixture.Database);
+        string[] lines = ["version: STSv1", "mode: enforce", "mx: mx.lines.example", "x-ext: kept", "max_age: 86400"];
+        var policy = new StsPolicy(StsMode.Enforce, ["mx.lines.example"], TimeSpan.FromDays(1)) { Lines = lines };
+        await cache.SaveAsync(new CachedStsPolicy("lines.example", "id1", policy, DateTimeOffset.UtcNow), None);
+        Assert.Equal(lines, (await cache.GetAsync("lines.example", None))!.Policy.Lines);
+
+        await fixture.Database.StsPolicies.SaveAsync(new Relay.Db.StsPolicyRow("old.example", "id1", "testing", ["mx.old.example"], 60, DateTimeOffset.UtcNow), None);
+        var old = (await cache.GetAsync("old.example", None))!.Policy;
+        Assert.Null(old.Lines);
+        Assert.Equal(["version: STSv1", "mode: testing", "mx: mx.old.example", "max_age: 60"], Relay.Policy.TlsRpt.TlsRptPolicy.StsLines(old));
+    }
+
     [Theory]
     [InlineData("id-with-dash", "enforce", 60)]
     [InlineData("id1", "Enforce", 60)]

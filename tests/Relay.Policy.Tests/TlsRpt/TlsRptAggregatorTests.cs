@@ -38,4 +38,13 @@ public class TlsRptAggregatorTests
         var policy = new Relay.Policy.MtaSts.StsPolicy(StsMode.Enforce, ["mx.example.net", "*.backup.example.net"], TimeSpan.FromDays(1));
         Assert.Equal(["version: STSv1", "mode: enforce", "mx: mx.example.net", "mx: *.backup.example.net", "max_age: 86400"], TlsRptPolicy.StsLines(policy));
     }
+
+    [Fact]
+    public void A_fetched_policy_reports_its_own_lines_extension_fields_included()
+    {
+        var document = "version: STSv1\r\nmode: testing\r\nmx: MX.example.net\r\nx-contact: ops@example.net\r\nmax_age: 604800\r\n";
+        var parsed = Assert.IsType<Relay.Policy.MtaSts.StsPolicyParse.Valid>(Relay.Policy.MtaSts.StsPolicyParser.Parse(document)).Policy;
+        Assert.Equal(["version: STSv1", "mode: testing", "mx: MX.example.net", "x-contact: ops@example.net", "max_age: 604800"], TlsRptPolicy.StsLines(parsed));
+        Assert.Equal(["mx.example.net"], parsed.Mx);   // the parsed pattern is lower-cased; the reported line is the document's
+    }
 }
