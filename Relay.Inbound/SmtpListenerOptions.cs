@@ -49,7 +49,10 @@ public sealed class SmtpListenerOptions
     public int TextLineLimit { get; set; } = 1000;                     // RFC 5321 §4.5.3.1.6; 0 = no limit
     public int RecipientLimit { get; set; } = 1000;                    // smtpd_recipient_limit
     public int HopCountLimit { get; set; } = 50;                       // hopcount_limit
-    public int ErrorLimit { get; set; } = 20;                          // smtpd_hard_error_limit
+    public int ErrorLimit { get; set; } = 20;                          // smtpd_hard_error_limit (1 under stress)
+    public int SoftErrorLimit { get; set; } = 10;                      // smtpd_soft_error_limit: from here every reply waits ErrorSleep
+    public TimeSpan ErrorSleep { get; set; } = TimeSpan.FromSeconds(1); // smtpd_error_sleep_time
+    public int JunkCommandLimit { get; set; } = 100;                   // smtpd_junk_command_limit (1 under stress)
     public int ConnectionLimitPerClient { get; set; } = 50;            // smtpd_client_connection_count_limit
     public int ConnectionLimit { get; set; } = 1000;                   // total concurrent sessions
     public int HeaderSizeLimit { get; set; } = 102_400;                // header_size_limit (we refuse rather than truncate)

@@ -199,7 +199,7 @@ public sealed class SmtpRole : IAsyncDisposable
                 }
                 return;
             }
-            session = new SmtpSession(_options, _db, _logger, connection, kind, _access, _tls!, address, slot, _rates, _memory, _stopAccepting.Token, _stopSessions.Token);
+            session = new SmtpSession(_options, _db, _logger, connection, kind, _access, _tls!, address, slot, _rates, _memory, () => _slots.InStress, _stopAccepting.Token, _stopSessions.Token);
             await session.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

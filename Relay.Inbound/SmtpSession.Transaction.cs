@@ -180,8 +180,8 @@ internal sealed partial class SmtpSession
 
     /// <summary>
     /// End of data: refuse on any limit, else prepend Received: and commit. 250 is written only after
-    /// EnqueueAsync returned (message and every recipient durable); any failure is 451 4.3.0 and the
-    /// session (and listener) carry on.
+    /// EnqueueAsync returned (message and every recipient durable); a database that is full or takes no writes is
+    /// 452 4.3.1, any other failure 451 4.3.0, and the session (and listener) carry on.
     /// </summary>
     private async Task FinishMessageAsync(Transaction transaction, DataReader reader)
     {
@@ -191,6 +191,8 @@ internal sealed partial class SmtpSession
 
     public static readonly SmtpReply HeaderTooBig = new(552, "5.3.4", "Error: message header size exceeds limit");
     public static readonly SmtpReply NoMemory = new(451, "4.3.1", "Error: insufficient system resources; try again later");
+
+    public static SmtpReply InsufficientStorage(string cause) => new(452, "4.3.1", $"Error: insufficient system storage ({cause}); try again later");
 
     private async Task FinishMessageCoreAsync(Transaction transaction, DataReader reader)
     {
@@ -229,6 +231,15 @@ internal sealed partial class SmtpSession
             using var deadline = new CancellationTokenSource(_options.EnqueueTimeout);
             queueId = await _db.Queue.EnqueueAsync(message, transaction.Recipients, deadline.Token).ConfigureAwait(false);
         }
+        catch (QueueStorageRefusedException e)
+        {
+            // RFC 5321 §4.2.3 452 / RFC 3463 4.3.1: the client should come back later (or try another MX) rather than
+            // retry at once. The cause is Relay's words; the server's message is for the operator's log only.
+            _logger.LogError(e, "smtp: enqueue refused for a message from {Client} ({Cause}); answered 452", _client, e.Cause);
+            InboundMetrics.Refusal("message", "enqueue-storage-refused");
+            await ErrorAsync(InsufficientStorage(e.Cause)).ConfigureAwait(false);
+            return;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _logger.LogError(e, "smtp: enqueue failed for a message from {Client}; answered 451", _client);
@@ -237,6 +248,7 @@ internal sealed partial class SmtpSession
             return;
         }
         _messages++;
+        _errors.Forgive();
         InboundMetrics.MessageAccepted(ListenerWord, _security.Transport, transaction.Recipients.Count, body.Length);
         _logger.LogInformation("smtp: {QueueId} queued from {Client} ({Transport}), {Recipients} recipient(s), {Size} octets",
             queueId, _client, _security.Transport, transaction.Recipients.Count, body.Length);

@@ -42,14 +42,15 @@ internal sealed partial class SmtpSession
     private SmtpState _state = SmtpState.Connected;
     private string? _helo;
     private bool _extended;
-    private int _errors;
+    private readonly SessionErrors _errors;
     private int _messages;
     private InboundSecurity _security = InboundSecurity.Cleartext;
     private bool _clientCertificateVerified;
     private string? _authUser;
 
     public SmtpSession(SmtpListenerOptions options, RelayDatabase db, ILogger logger, SmtpConnection connection, ListenerKind kind,
-        RelayAccess access, TlsContext tls, IPAddress client, SessionSlot slot, ClientRates rates, DataMemory memory, CancellationToken draining, CancellationToken stopping)
+        RelayAccess access, TlsContext tls, IPAddress client, SessionSlot slot, ClientRates rates, DataMemory memory, Func<bool> inStress,
+        CancellationToken draining, CancellationToken stopping)
     {
         _options = options;
         _db = db;
@@ -66,6 +67,7 @@ internal sealed partial class SmtpSession
         _stopping = stopping;
         _commandReads = CancellationTokenSource.CreateLinkedTokenSource(draining, slot.Ending);
         _framer = new CommandLineFramer(options.CommandLineLimit);
+        _errors = new SessionErrors(options, inStress);
     }
 
     private string ListenerWord => _kind switch { ListenerKind.Submission => "submission", ListenerKind.ImplicitTls => "smtps", _ => "smtp" };
@@ -136,7 +138,7 @@ internal sealed partial class SmtpSession
             _logger.LogInformation(
                 "smtp: session from {Client} on {Listener} ended ({EndReason}) after {Seconds:0.###} s: helo {Helo}, {Transport} tls {TlsVersion} {TlsCipher}, auth {AuthUser}, {Messages} message(s) queued, {Errors} error(s)",
                 _client, ListenerWord, endReason, clock.Elapsed.TotalSeconds, _helo ?? "-", _security.Transport, _security.TlsVersion ?? "none",
-                _security.TlsCipher ?? "-", _authUser ?? "-", _messages, _errors);
+                _security.TlsCipher ?? "-", _authUser ?? "-", _messages, _errors.Count);
         }
     }
 
@@ -175,6 +177,14 @@ internal sealed partial class SmtpSession
         var waiting = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
+            // Postfix checks before reading the next command: the reply that made the last error is followed by the 421.
+            if (_errors.OverHardLimit)
+            {
+                _logger.LogInformation("smtp: too many errors from {Client} ({Errors})", _client, _errors.Count);
+                InboundMetrics.Refusal("session", "too-many-errors");
+                await ReplyAsync(Replies.TooManyErrors).ConfigureAwait(false);
+                throw new SessionEndException("too-many-errors");
+            }
             var frame = _framer.Next(_connection.Buffered);
             if (frame.Kind == FrameKind.NeedMore)
             {
@@ -236,7 +246,7 @@ internal sealed partial class SmtpSession
                 _helo = helo.Domain;
                 _extended = helo.Extended;
                 _state = decision.Next;
-                await ReplyAsync(helo.Extended ? EhloReply() : new SmtpReply(250, null, _options.Hostname)).ConfigureAwait(false);
+                await JunkReplyAsync(helo.Extended ? EhloReply() : new SmtpReply(250, null, _options.Hostname)).ConfigureAwait(false);
                 return;
             case MailCommand mail:
                 await MailAsync(mail, decision.Next).ConfigureAwait(false);
@@ -259,16 +269,16 @@ internal sealed partial class SmtpSession
             case SmtpVerb.Rset:
                 ResetTransaction();
                 _state = decision.Next;
-                await ReplyAsync(Replies.ResetOk).ConfigureAwait(false);
+                await JunkReplyAsync(Replies.ResetOk).ConfigureAwait(false);
                 return;
             case SmtpVerb.Noop:
-                await ReplyAsync(Replies.Ok).ConfigureAwait(false);
+                await JunkReplyAsync(Replies.Ok).ConfigureAwait(false);
                 return;
             case SmtpVerb.Help:
-                await ReplyAsync(Replies.Help).ConfigureAwait(false);
+                await JunkReplyAsync(Replies.Help).ConfigureAwait(false);
                 return;
             case SmtpVerb.Vrfy:
-                await ReplyAsync(Replies.CannotVerify).ConfigureAwait(false);
+                await JunkReplyAsync(Replies.CannotVerify).ConfigureAwait(false);
                 return;
             case SmtpVerb.Quit:
                 await ReplyAsync(Replies.Closing(_options.Hostname)).ConfigureAwait(false);
@@ -302,8 +312,12 @@ internal sealed partial class SmtpSession
         return new SmtpReply(250, null, lines);
     }
 
-    private async Task ReplyAsync(SmtpReply reply) =>
+    private async Task ReplyAsync(SmtpReply reply)
+    {
+        // smtpd_error_sleep_time: past the soft error limit every reply waits, so a client making mistakes goes slowly.
+        if (_errors.ReplyDelay is { Ticks: > 0 } delay) await Task.Delay(delay, _stopping).ConfigureAwait(false);
         await _connection.WriteAsync(reply, _options.IdleTimeout, _stopping).ConfigureAwait(false);
+    }
 
     private async Task TryReplyAsync(SmtpReply reply)
     {
@@ -316,16 +330,17 @@ internal sealed partial class SmtpSession
                                        or System.Net.Sockets.SocketException or NotSupportedException or InvalidOperationException) { }
     }
 
-    /// <summary>A refused command: counts towards the error limit (smtpd_hard_error_limit), after which the session ends with 421 4.7.0.</summary>
+    /// <summary>A refused command: one error (counted after its reply, as Postfix does; <see cref="SessionErrors"/>).</summary>
     private async Task ErrorAsync(SmtpReply reply)
     {
-        _errors++;
         await ReplyAsync(reply).ConfigureAwait(false);
-        if (_errors >= _options.ErrorLimit)
-        {
-            _logger.LogInformation("smtp: too many errors from {Client}", _client);
-            await ReplyAsync(Replies.TooManyErrors).ConfigureAwait(false);
-            throw new SessionEndException("too-many-errors");
-        }
+        _errors.Error();
+    }
+
+    /// <summary>A junk command's reply (NOOP, RSET, HELO…): free until Relay:Smtp:JunkCommandLimit, then an error each.</summary>
+    private async Task JunkReplyAsync(SmtpReply reply)
+    {
+        await ReplyAsync(reply).ConfigureAwait(false);
+        _errors.Junk();
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -19,7 +20,33 @@ internal static class EnqueueWriter
 
     public static GroupCommit<Enqueue, string> Create(NpgsqlDataSource dataSource) =>
         // Two writers keep the next batch inserting while the last one flushes.
-        new(dataSource, WriteAsync, writers: 2, MaxBatch, e => e.Message.Body.Length, MaxBatchBytes);
+        new(dataSource, WriteAsync, writers: 2, MaxBatch, e => e.Message.Body.Length, MaxBatchBytes, confirm: StoredAsync);
+
+    /// <summary>
+    /// Which of these messages are stored, after a COMMIT whose reply was lost. The queue id is Relay's, made per message
+    /// (milliseconds and 32 random bits), so a row with it is almost surely this message; sender, size and the body's
+    /// SHA-256 are compared too, so that a row is only taken for this message when it is this message.
+    /// </summary>
+    private static async Task<IReadOnlyDictionary<int, string>> StoredAsync(NpgsqlConnection connection, IReadOnlyList<Enqueue> items)
+    {
+        await using var command = new NpgsqlCommand("""
+            select c.n
+            from unnest(@queue_id, @sender, @size, @digest) with ordinality as c(queue_id, sender, size, digest, n)
+            join messages m on m.queue_id = c.queue_id and m.sender = c.sender and m.size = c.size and sha256(m.body) = c.digest
+            """, connection);
+        command.Parameters.AddWithValue("queue_id", items.Select(i => i.QueueId).ToArray());
+        command.Parameters.AddWithValue("sender", items.Select(i => i.Message.Sender).ToArray());
+        command.Parameters.AddWithValue("size", items.Select(i => (long)i.Message.Body.Length).ToArray());
+        command.Parameters.AddWithValue("digest", NpgsqlDbType.Array | NpgsqlDbType.Bytea, items.Select(i => SHA256.HashData(i.Message.Body.Span)).ToArray());
+        var stored = new Dictionary<int, string>();
+        await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        while (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            var index = (int)reader.GetInt64(0) - 1;
+            stored[index] = items[index].QueueId;
+        }
+        return stored;
+    }
 
     /// <summary>The batch's messages and their recipients in one statement, and one NOTIFY.</summary>
     private static async Task<IReadOnlyList<string>> WriteAsync(NpgsqlBatch commands, IReadOnlyList<Enqueue> batch)

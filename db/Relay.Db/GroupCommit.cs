@@ -9,6 +9,13 @@ namespace Relay.Db;
 /// committed. One caller alone is committed at once, without waiting for company: while a commit is in flight,
 /// whoever arrives waits for the next one, which then takes them all. A batch that fails is retried one item at a
 /// time, so one bad item never costs the others their commit.
+/// <para>
+/// A COMMIT whose reply never came (the connection broke after it was sent) may have committed or not. Retrying such a
+/// batch blindly would write it twice, or fail on a unique key and tell callers "failed" for what is stored. With a
+/// <see cref="Confirmer"/>, the writer asks the database (on a new connection) which items are there, completes those
+/// as committed and retries only the others; a retry that then hits a duplicate key (the lost commit became visible
+/// only meanwhile) is confirmed the same way. Without one, the batch is retried one item at a time as before.
+/// </para>
 /// </summary>
 internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
 {
@@ -16,8 +23,13 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     /// runs them, and returns one result per item; the caller commits.</summary>
     public delegate Task<IReadOnlyList<TResult>> Writer(NpgsqlBatch commands, IReadOnlyList<TItem> batch);
 
+    /// <summary>For items whose commit's outcome is unknown: the index and result of each one that is stored (the same item,
+    /// not just one with its key); those missing were not committed.</summary>
+    public delegate Task<IReadOnlyDictionary<int, TResult>> Confirmer(NpgsqlConnection connection, IReadOnlyList<TItem> items);
+
     private readonly NpgsqlDataSource dataSource;
     private readonly Writer write;
+    private readonly Confirmer? confirm;
     private readonly int maxBatch;
     private readonly Func<TItem, long> size;
     private readonly long maxBatchSize;
@@ -36,9 +48,10 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     /// <param name="durable">False for bookkeeping that may be lost in a crash (session rows): the commit then does not wait for
     /// the disk, and what a caller is told is only that it is committed, not that it is on disk.</param>
     public GroupCommit(NpgsqlDataSource dataSource, Writer write, int writers, int maxBatch, Func<TItem, long> size, long maxBatchSize,
-        bool durable = true)
+        bool durable = true, Confirmer? confirm = null)
     {
         this.durable = durable;
+        this.confirm = confirm;
         this.dataSource = dataSource;
         this.write = write;
         this.maxBatch = maxBatch;
@@ -75,6 +88,12 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
             {
                 var results = await CommitAsync(batch).ConfigureAwait(false);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+                continue;
+            }
+            catch (Exception e) when (e is CommitOutcomeUnknownException && confirm is not null)
+            {
+                var left = await CompleteConfirmedAsync(batch, e).ConfigureAwait(false);
+                foreach (var p in left) await CommitAloneAsync(p).ConfigureAwait(false);
             }
             catch (Exception) when (batch.Count > 1)
             {
@@ -90,7 +109,47 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     private async Task CommitAloneAsync(Pending pending)
     {
         try { pending.Done.TrySetResult((await CommitAsync([pending]).ConfigureAwait(false))[0]); }
+        catch (Exception e) when (confirm is not null && (e is CommitOutcomeUnknownException || IsUniqueViolation(e)))
+        {
+            // Unknown again, or a duplicate key: the first commit (or this one) may be what holds the key.
+            var left = await CompleteConfirmedAsync([pending], e).ConfigureAwait(false);
+            if (left.Count > 0) pending.Done.TrySetException(e);
+        }
         catch (Exception e) { pending.Done.TrySetException(e); }
+    }
+
+    private static bool IsUniqueViolation(Exception e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    /// <summary>
+    /// Completes the items the database holds as committed and returns the rest. When the database cannot be asked
+    /// (it is down), every item fails with <paramref name="failure"/>: the caller hears "not acknowledged" for what may be
+    /// stored (a possible duplicate when it sends again, never a loss) and nothing is left to retry.
+    /// </summary>
+    private async Task<IReadOnlyList<Pending>> CompleteConfirmedAsync(IReadOnlyList<Pending> batch, Exception failure)
+    {
+        // The broken connection may have been a database restart: give it a moment to come back, a few seconds at most.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+                var stored = await confirm!(connection, batch.Select(p => p.Item).ToList()).ConfigureAwait(false);
+                var left = new List<Pending>(batch.Count);
+                for (var i = 0; i < batch.Count; i++)
+                    if (stored.TryGetValue(i, out var result)) batch[i].Done.TrySetResult(result);
+                    else left.Add(batch[i]);
+                return left;
+            }
+            catch (Exception) when (attempt < 4)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 << attempt)).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                foreach (var p in batch) p.Done.TrySetException(failure);
+                return [];
+            }
+        }
     }
 
     private async Task<IReadOnlyList<TResult>> CommitAsync(IReadOnlyList<Pending> batch)
@@ -102,9 +161,21 @@ internal sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
         // Whatever the server default, what a caller is told is committed must be on disk.
         commands.BatchCommands.Add(new NpgsqlBatchCommand(durable ? "set local synchronous_commit = on" : "set local synchronous_commit = off"));
         var results = await write(commands, batch.Select(p => p.Item).ToList()).ConfigureAwait(false);
-        await transaction.CommitAsync().ConfigureAwait(false);
+        try
+        {
+            await transaction.CommitAsync().ConfigureAwait(false);
+        }
+        // The server answered the COMMIT with an error: it rolled back, the outcome is known. Anything else (the
+        // connection broke, no reply) leaves it unknown: the COMMIT may have reached the server and succeeded.
+        catch (Exception e) when (e is not PostgresException)
+        {
+            throw new CommitOutcomeUnknownException(e);
+        }
         return results;
     }
+
+    /// <summary>The COMMIT was sent and no answer came back: the transaction may or may not have committed.</summary>
+    internal sealed class CommitOutcomeUnknownException(Exception inner) : Exception("the connection broke during COMMIT; the outcome is unknown", inner);
 
     /// <summary>Takes no more work and waits for what was already handed in to be committed (or failed).</summary>
     public async ValueTask DisposeAsync()

@@ -20,11 +20,19 @@ public sealed class QueueStore
     /// are committed at the same moment: <see cref="EnqueueWriter"/>), then returns the queue id. Only after this
     /// returns may the listener answer 250.
     /// </summary>
-    public Task<string> EnqueueAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
+    /// <exception cref="QueueStorageRefusedException">The database is full or takes no writes (the listener's 452).</exception>
+    public async Task<string> EnqueueAsync(NewMessage message, IReadOnlyList<NewRecipient> recipients, CancellationToken cancellationToken)
     {
         if (recipients.Count == 0)
             throw new ArgumentException("a message needs at least one recipient", nameof(recipients));
-        return enqueues.SubmitAsync(new Enqueue(QueueId.New(DateTimeOffset.UtcNow), message, recipients), cancellationToken);
+        try
+        {
+            return await enqueues.SubmitAsync(new Enqueue(QueueId.New(DateTimeOffset.UtcNow), message, recipients), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (QueueStorageRefusedException.CauseOf(e) is { } cause)
+        {
+            throw new QueueStorageRefusedException(cause, e);
+        }
     }
 
     /// <summary>

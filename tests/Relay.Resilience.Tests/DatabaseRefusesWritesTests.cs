@@ -32,6 +32,7 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
         await load.WaitForMoreAcknowledgedAsync(5, TimeSpan.FromSeconds(30));
 
         var refusing = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        var windows = new List<(string Fault, DateTimeOffset From, DateTimeOffset To)>();
         var recoveries = new List<TimeSpan>();
         var faults = new (string Name, string Refuse, string Allow)[]
         {
@@ -52,6 +53,7 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
             var from = DateTimeOffset.UtcNow;
             await Task.Delay(Refusing);
             refusing.Add((from + Margin, DateTimeOffset.UtcNow));
+            windows.Add((fault, from + Margin, DateTimeOffset.UtcNow));
             // Run as a superuser elsewhere: the relay's own database refuses this too while read-only.
             await ExecuteAsync(fault == "read-only" ? cluster.AdminConnectionString : database, allow);
             if (fault == "read-only") await TerminateSessionsAsync(cluster.AdminConnectionString, name);
@@ -67,11 +69,17 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
         var refusedWhileRefusing = load.Replies.Count(r => r.Code != "250" && refusing.Any(w => r.At >= w.From && r.At <= w.To));
         var acknowledgedWhileRefusing = load.Replies.Count(r => r.Code == "250" && refusing.Any(w => r.At >= w.From && r.At <= w.To));
         new Figures("database-refuses-writes", load.Sent, load.Acknowledged.Count, 0, 0, load.Acknowledged.Keys.Count(m => !queued.Contains(m)), recoveries.Max(),
-            $"faults=disk-full,read-only refused-while-refusing={refusedWhileRefusing} half-messages={halfMessages} " +
+            $"faults=disk-full,read-only refused-while-refusing={refusedWhileRefusing} 452-while-refusing={load.Replies.Count(r => r.Code == "452" && refusing.Any(w => r.At >= w.From && r.At <= w.To))} half-messages={halfMessages} " +
             "delivered-is=not-run(smtp-role-only) lost-is=acknowledged-not-queued recovery-is=max(writes allowed→first 250)").Print(output);
         output.WriteLine(load.Describe());
 
         Assert.Equal(0, acknowledgedWhileRefusing);
+        // RFC 5321 §4.2.3 / RFC 3463: a full disk is 452 4.3.1 "insufficient system storage", never the generic 451; a
+        // read-only database is too, except for the transactions its terminated sessions cut (451: outcome unknown).
+        string[] CodesIn(string fault) => load.Replies.Where(r => r.Code != "250" && windows.Any(w => w.Fault == fault && r.At >= w.From && r.At <= w.To))
+            .Select(r => r.Code).ToArray();
+        Assert.All(CodesIn("disk-full"), c => Assert.Equal("452", c));
+        Assert.Contains("452", CodesIn("read-only"));
         Assert.True(refusedWhileRefusing >= refusing.Count, $"too few refusals while writes were refused: {load.Describe()}");
         Assert.True(load.Refusals.Keys.All(c => c is "451" or "452" or "421" or "dropped"), $"unexpected replies: {load.Describe()}");
         Assert.All(load.Acknowledged.Keys, m => Assert.Contains(m, queued));

@@ -45,6 +45,9 @@ public class ConfigSchemaTests
         Assert.Equal(smtp.RecipientLimit, ConfigValues.Integer(empty, "Smtp:RecipientLimit"));
         Assert.Equal(smtp.HopCountLimit, ConfigValues.Integer(empty, "Smtp:HopCountLimit"));
         Assert.Equal(smtp.ErrorLimit, ConfigValues.Integer(empty, "Smtp:ErrorLimit"));
+        Assert.Equal(smtp.SoftErrorLimit, ConfigValues.Integer(empty, "Smtp:SoftErrorLimit"));
+        Assert.Equal(smtp.ErrorSleep, ConfigValues.Duration(empty, "Smtp:ErrorSleep"));
+        Assert.Equal(smtp.JunkCommandLimit, ConfigValues.Integer(empty, "Smtp:JunkCommandLimit"));
         Assert.Equal(smtp.TextLineLimit, ConfigValues.Integer(empty, "Smtp:TextLineLimit"));
         Assert.Equal(smtp.CommandLineLimit, ConfigValues.Integer(empty, "Smtp:CommandLineLimit"));
         Assert.Equal(smtp.ConnectionLimit, ConfigValues.Integer(empty, "Smtp:ConnectionLimit"));
