@@ -130,3 +130,21 @@ served = subprocess.run(
 if not served or hashlib.sha256(served).hexdigest() != m.group(1):
     fail(f"relay tlsa's digest {m.group(1)} is not the SHA-256 of the key port 25 presents ({len(served)} bytes of key read)")
 ok(f"relay tlsa: {tlsa} (the key STARTTLS on port 25 presents)")
+
+# The README's other commands, as an operator types them.
+if not re.search(r"relaycomposetest_relay_1 .*\(healthy\)", compose("ps")):
+    fail(f"docker-compose ps does not show relay healthy:\n{compose('ps')}")
+ok("docker-compose ps: relay healthy")
+
+check = subprocess.run(["docker-compose", "exec", "-T", "relay", "relay", "tlsa", "--check"],
+                       capture_output=True, text=True, timeout=60)
+# Nothing leaves this host, so the stack's unbound cannot find the record: a failed lookup, exit 1 (a problem).
+if check.returncode != 1 or "error" not in check.stdout + check.stderr:
+    fail(f"relay tlsa --check without DNS exited {check.returncode}: {check.stdout}{check.stderr}")
+ok(f"relay tlsa --check without reachable DNS: exit 1, {(check.stdout + check.stderr).strip()}")
+
+dump = subprocess.run(["docker-compose", "exec", "-T", "postgres", "pg_dump", "-U", "relay", "-Fc", "relay"],
+                      capture_output=True, timeout=60)
+if dump.returncode != 0 or not dump.stdout.startswith(b"PGDMP"):
+    fail(f"pg_dump exited {dump.returncode}: {dump.stderr.decode(errors='replace')}")
+ok(f"pg_dump of the queue: {len(dump.stdout)} bytes")
