@@ -1,4 +1,6 @@
-#!/bin/sh
+#!/bin/bash
+# bash, not sh: dash drops variables whose names are not shell names from the environment it passes on, and
+# Relay__Routes__example.org (a domain in the key) is one.
 # The relay image's entrypoint: Docker secrets as files. For every variable NAME_FILE, NAME is set to that file's
 # content (its final newline dropped) and NAME_FILE removed, e.g. PGPASSWORD_FILE=/run/secrets/db_password (Npgsql
 # reads PGPASSWORD when the connection string has no password) or
