@@ -54,7 +54,9 @@ public sealed class CheckProbeTests(DeliveryWorldFixture world)
         {
             var history = Assert.Single(plan.RootElement.GetProperty("history").EnumerateArray());
             Assert.False(history.GetProperty("protection").GetProperty("active").GetBoolean());
-            Assert.Equal("no history recorded for this peer", history.GetProperty("protection").GetProperty("why").GetString());
+            // Other tests may have delivered to this STARTTLS-less peer already: history without TLS is not protection either.
+            var why = history.GetProperty("protection").GetProperty("why").GetString()!;
+            Assert.True(why == "no history recorded for this peer" || why.StartsWith("not active: no TLS completed", StringComparison.Ordinal), why);
         }
         string name, address;
         using (var plan = JsonDocument.Parse(first))
