@@ -26,6 +26,11 @@ public sealed class DatabaseRefusesWritesTests(ITestOutputHelper output)
         var database = await cluster.CreateDatabaseAsync("resil_full");
         await using var peer = CountingPeer.Start("peer.full.test", TimeSpan.Zero);
         var relay = await RelayUnderTest.CreateAsync(database, "full.test", peer.Route);
+        // Every refusal is a session error (as in Postfix): from the 10th each reply would wait a second, and the 20th
+        // would end the session with 421, so a 3 s window would see few storage replies. This scenario is about storage,
+        // so the error limits are out of its way (they have their own tests in Relay.Inbound.Tests).
+        relay.Env["Relay__Smtp__ErrorSleep"] = "0s";
+        relay.Env["Relay__Smtp__ErrorLimit"] = "1000";
         var name = new NpgsqlConnectionStringBuilder(database).Database!;
         await using var process = await relay.StartAsync("smtp");
         await using var load = MessageLoad.Start(relay.Port, relay.Domain, clients: 2, pause: TimeSpan.FromMilliseconds(40));
