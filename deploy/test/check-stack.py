@@ -138,10 +138,12 @@ ok("docker-compose ps: relay healthy")
 
 check = subprocess.run(["docker-compose", "exec", "-T", "relay", "relay", "tlsa", "--check"],
                        capture_output=True, text=True, timeout=60)
-# Nothing leaves this host, so the stack's unbound cannot find the record: a failed lookup, exit 1 (a problem).
-if check.returncode != 1 or "error" not in check.stdout + check.stderr:
-    fail(f"relay tlsa --check without DNS exited {check.returncode}: {check.stdout}{check.stderr}")
-ok(f"relay tlsa --check without reachable DNS: exit 1, {(check.stdout + check.stderr).strip()}")
+# The test's unbound queries no name server (deploy/test/unbound/offline.conf), so it cannot prime the root key and
+# calls every answer bogus (SERVFAIL): Relay must call that a problem, exit 1, whether it says bogus or a failed lookup.
+said = check.stdout + check.stderr
+if check.returncode != 1 or not re.search(r": (bogus|error): ", said):
+    fail(f"relay tlsa --check without reachable DNS exited {check.returncode}: {said}")
+ok(f"relay tlsa --check without reachable DNS: exit 1, {said.strip()}")
 
 dump = subprocess.run(["docker-compose", "exec", "-T", "postgres", "pg_dump", "-U", "relay", "-Fc", "relay"],
                       capture_output=True, timeout=60)
