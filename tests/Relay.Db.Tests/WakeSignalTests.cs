@@ -1,4 +1,3 @@
-using Npgsql;
 using Relay.Db;
 
 namespace Relay.Db.Tests;
@@ -48,19 +47,5 @@ public class WakeSignalTests
         Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(5))); // a SemaphoreSlim would throw TaskCanceledException here
         signal.Set();
         Assert.True(await signal.WaitAsync(TimeSpan.Zero, CancellationToken.None));
-    }
-
-    [Fact]
-    public void Pool_defaults_turn_off_the_reset_and_turn_on_auto_prepare_but_keep_what_the_operator_wrote()
-    {
-        var defaults = new NpgsqlConnectionStringBuilder(RelayDatabase.WithPoolDefaults("Host=/run/pg;Database=relay"));
-        Assert.True(defaults.NoResetOnClose);
-        Assert.Equal(32, defaults.MaxAutoPrepare);
-        Assert.Equal("relay", defaults.Database);
-
-        var operators = new NpgsqlConnectionStringBuilder(
-            RelayDatabase.WithPoolDefaults("Host=/run/pg;Database=relay;No Reset On Close=false;maxautoprepare=0"));
-        Assert.False(operators.NoResetOnClose);
-        Assert.Equal(0, operators.MaxAutoPrepare);
     }
 }
