@@ -3,9 +3,10 @@ using Npgsql;
 namespace Relay.Db;
 
 /// <summary>
-/// Records attempts: each one's row, every recipient's result, the recipients' new states and the peer's history in one
-/// statement (<see cref="AttemptStatement"/>), committed in one transaction, so the web UI never sees a delivery without
-/// its outcome. Concurrent sessions' attempts share a transaction and its WAL flush (<see cref="GroupCommit{TItem, TResult}"/>);
+/// Records attempts: each one's row, every recipient's result and the recipients' new states in one statement
+/// (<see cref="AttemptStatement"/>), the peers' history in one statement per peer (<see cref="PeerHistoryStatement"/>),
+/// committed in one transaction, so the web UI never sees a delivery without its outcome. Concurrent sessions' attempts
+/// share a transaction and its WAL flush (<see cref="GroupCommit{TItem, TResult}"/>);
 /// each caller returns only after the commit holding its own attempt, so a recipient is 'delivered' only once that commit
 /// (after the peer's 250) is on disk.
 /// </summary>
@@ -34,16 +35,17 @@ public sealed class AttemptStore : IAsyncDisposable
             PassedOn: true), cancellationToken);
 
     /// <summary>
-    /// The batch's statements in one round trip. They run in the order of the peer rows they update, so two
-    /// transactions in flight at once always lock peers in the same order and never deadlock each other.
+    /// The batch's statements in one round trip: each attempt's, then one per peer (<see cref="PeerHistoryStatement"/>) in
+    /// the order of their keys, so two transactions in flight at once always lock peers in the same order and never
+    /// deadlock each other, and hold each peer row only from the end of the batch to its commit.
     /// </summary>
     private static async Task<IReadOnlyList<long>> WriteAsync(NpgsqlBatch commands, IReadOnlyList<AttemptWrite> batch)
     {
-        var order = Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].PeerKey, StringComparer.Ordinal).ToArray();
-        foreach (var i in order) commands.BatchCommands.Add(AttemptStatement.For(batch[i]));
+        foreach (var write in batch) commands.BatchCommands.Add(AttemptStatement.For(write));
+        foreach (var samePeer in PeerHistoryStatement.Groups(batch)) commands.BatchCommands.Add(PeerHistoryStatement.For(samePeer));
         var ids = new long[batch.Count];
         await using var reader = await commands.ExecuteReaderAsync().ConfigureAwait(false);
-        foreach (var i in order)
+        for (var i = 0; i < batch.Count; i++)
         {
             if (!await reader.ReadAsync().ConfigureAwait(false)) throw new InvalidOperationException("an attempt statement returned no id");
             ids[i] = reader.GetInt64(0);
