@@ -67,6 +67,12 @@ public sealed record DeliveryOptions
     public TimeSpan MaxRetry { get; init; } = TimeSpan.FromMinutes(67);
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromDays(5);
 
+    /// <summary>How long finished messages, attempt records and inbound session rows are kept (Relay:Delivery:Retention).</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the delivery role sweeps what is older than <see cref="Retention"/> (tests shorten it).</summary>
+    public TimeSpan RetentionSweepInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Send a "delayed" DSN once a message has waited this long (Postfix's delay_warning_time); null: never.</summary>
     public TimeSpan? DelayWarning { get; init; }
 

@@ -13,7 +13,7 @@ namespace Relay.Delivery;
 /// hops in parallel (and at most <see cref="DeliveryOptions.DestinationConcurrency"/> sessions to one next hop;
 /// sessions left usable are reused by the next batch to that hop within <see cref="DeliveryOptions.SessionIdle"/>). Any number of processes may run against one database. On stop it claims nothing
 /// more and gives running sessions <see cref="DeliveryOptions.DrainTimeout"/> to finish; anything left
-/// comes back when its lease expires.
+/// comes back when its lease expires. It also sweeps what is older than the retention (<see cref="RetentionSweeper"/>).
 /// </summary>
 public sealed class DeliveryRole
 {
@@ -54,6 +54,8 @@ public sealed class DeliveryRole
         // A finished batch may have deferred recipients due sooner than the idle poll: it wakes the loop.
         var batchDone = new WakeSignal();
         var running = new List<Task>();
+        using var stopSweeping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sweeping = new RetentionSweeper(database, options, logger).RunAsync(stopSweeping.Token);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -105,6 +107,8 @@ public sealed class DeliveryRole
         }
         // Drain: sessions in flight finish (or are cut at DrainTimeout); unfinished recipients return after their lease.
         await Task.WhenAll(running).ConfigureAwait(false);
+        await stopSweeping.CancelAsync().ConfigureAwait(false);
+        await sweeping.ConfigureAwait(false);
         await hops.CloseIdleSessionsAsync().ConfigureAwait(false);
         logger.LogInformation("delivery: stopped");
     }

@@ -85,6 +85,7 @@ public static class ConfigSchema
         Time("Delivery:FirstRetry", "1s", "7d", "5m", "first retry after a temporary failure (doubling up to Relay:Delivery:MaxRetry)"),
         Time("Delivery:MaxRetry", "1s", "30d", "67m", "longest interval between retries"),
         Time("Delivery:Lifetime", "1m", "365d", "5d", "how long a message is retried before it bounces"),
+        Time("Delivery:Retention", "2d", "3650d", "7d", "how long delivered and bounced messages, attempt records and inbound session rows are kept (the delivery role deletes older ones every hour; at least 2d, so TLS-RPT still has yesterday)"),
         Time("Delivery:IdlePoll", "1s", "1h", "30s", "longest sleep when the queue looks empty (NOTIFY wakes delivery sooner)"),
         Time("Delivery:DelayWarning", "1m", "365d", null, "when to send a delay DSN (off when not set)"),
         Key("Delivery:DowngradeProtection", ValueKind.Boolean, "true", "a peer that completed TLS within Relay:Delivery:DowngradeWindow gets no cleartext under an opportunistic plan: the mail defers until the history ages out or `relay peers forget PEER` (possible downgrades are flagged either way)"),

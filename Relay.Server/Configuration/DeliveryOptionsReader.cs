@@ -47,6 +47,7 @@ internal static class DeliveryOptionsReader
             FirstRetry = firstRetry,
             MaxRetry = maxRetry,
             Lifetime = lifetime,
+            Retention = ConfigValues.Duration(relay, "Delivery:Retention"),
             IdlePoll = ConfigValues.Duration(relay, "Delivery:IdlePoll"),
             DelayWarning = delayWarning,
             Ipsec = Ipsec(config),

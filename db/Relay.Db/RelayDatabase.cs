@@ -35,6 +35,7 @@ public sealed class RelayDatabase : IAsyncDisposable
         DataProtectionKeys = new DataProtectionKeyStore(DataSource);
         LoginThrottle = new LoginThrottleStore(DataSource);
         OwnTlsa = new OwnTlsaStore(DataSource);
+        Retention = new RetentionStore(DataSource);
     }
 
     private readonly GroupCommit<Enqueue, string> enqueues;
@@ -104,6 +105,7 @@ public sealed class RelayDatabase : IAsyncDisposable
     public LoginThrottleStore LoginThrottle { get; }
     /// <summary>The smtp role's latest check of our own TLSA record, for the overview page.</summary>
     public OwnTlsaStore OwnTlsa { get; }
+    public RetentionStore Retention { get; }
 
     public Migrator Migrator() => new(DataSource);
 
