@@ -104,6 +104,21 @@ bench_start_relay() { # ROLES LOG NAME=VALUE...
   bench_pids+=("$relay_pid")
 }
 
+# The relay-rate set-up of profile.sh and pg-profile.sh: an smtp-sink, `relay serve --roles smtp,delivery` with
+# bench.test routed to it (extra NAME=VALUE settings after the defaults win), and a warm-up of 500 messages.
+# Sets sink_port, relay_port and relay_pid.
+bench_relay_to_sink() { # NAME=VALUE...
+  sink_port=$(bench_free_port)
+  smtp-sink -u nobody "127.0.0.1:$sink_port" 1024 >"$bench_work/sink.log" 2>&1 &
+  bench_pids+=($!)
+  bench_wait_port "$sink_port" "smtp-sink"
+  relay_port=$(bench_free_port)
+  bench_start_relay smtp,delivery "$bench_work/relay.log" Relay__Smtp__Listen__0="127.0.0.1:$relay_port" Relay__Domains__0=bench.test \
+    Relay__Smtp__ConnectionLimitPerClient=1000 "Relay__Routes__bench.test=[127.0.0.1]:$sink_port" "$@"
+  bench_wait_port "$relay_port" "relay"
+  SOURCE_FLAGS=-d bench_smtp_source "$relay_port" 8 500 "$bench_work/smtp-source.log" # warm-up
+}
+
 bench_stop_pid() { # PID: SIGTERM, at most 30 s to drain, then SIGKILL
   local pid=$1
   kill "$pid" 2>/dev/null || true

@@ -47,16 +47,7 @@ CONF
 "$bench_root/scripts/pg-cluster.sh" start "$bench_pg_dir" "$pg_port" >/dev/null || bench_die "PostgreSQL did not restart"
 bench_psql relay "create extension pg_stat_statements" >/dev/null
 
-sink_port=$(bench_free_port)
-smtp-sink -u nobody "127.0.0.1:$sink_port" 1024 >"$bench_work/sink.log" 2>&1 &
-bench_pids+=($!)
-bench_wait_port "$sink_port" "smtp-sink"
-relay_port=$(bench_free_port)
-bench_start_relay smtp,delivery "$bench_work/relay.log" Relay__Database="$RELAY_DB${RELAY_DB_EXTRA:-}" \
-  Relay__Smtp__Listen__0="127.0.0.1:$relay_port" Relay__Domains__0=bench.test \
-  Relay__Smtp__ConnectionLimitPerClient=1000 "Relay__Routes__bench.test=[127.0.0.1]:$sink_port"
-bench_wait_port "$relay_port" "relay"
-SOURCE_FLAGS=-d bench_smtp_source "$relay_port" 8 500 "$bench_work/smtp-source.log" # warm-up
+bench_relay_to_sink Relay__Database="$RELAY_DB${RELAY_DB_EXTRA:-}"
 bench_psql relay "select pg_stat_statements_reset()" >/dev/null
 
 read -r relay_cpu0 pg_cpu0 < <(cpu_seconds)

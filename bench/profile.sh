@@ -17,15 +17,7 @@ mkdir -p "$out"
 
 bench_build
 bench_start_pg
-sink_port=$(bench_free_port)
-smtp-sink -u nobody "127.0.0.1:$sink_port" 1024 >"$bench_work/sink.log" 2>&1 &
-bench_pids+=($!)
-bench_wait_port "$sink_port" "smtp-sink"
-relay_port=$(bench_free_port)
-bench_start_relay smtp,delivery "$bench_work/relay.log" Relay__Smtp__Listen__0="127.0.0.1:$relay_port" Relay__Domains__0=bench.test \
-  Relay__Smtp__ConnectionLimitPerClient=1000 "Relay__Routes__bench.test=[127.0.0.1]:$sink_port"
-bench_wait_port "$relay_port" "relay"
-SOURCE_FLAGS=-d bench_smtp_source "$relay_port" 8 500 "$bench_work/smtp-source.log" # warm-up
+bench_relay_to_sink
 
 "$tools/dotnet-counters" collect -p "$relay_pid" --format csv -o "$out/counters.csv" --refresh-interval 1 --duration 00:00:00:20 \
   --counters System.Runtime,Microsoft.AspNetCore.Server.Kestrel,System.Net.Sockets >"$bench_work/counters.log" 2>&1 &

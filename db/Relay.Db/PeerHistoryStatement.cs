@@ -52,9 +52,8 @@ internal static class PeerHistoryStatement
             Text(p, "tls_version", lastSent.TlsVersion);
             Text(p, "tls_cipher", lastSent.TlsCipher);
             Text(p, "spki", sent.Select(a => a.PeerSpkiSha256).LastOrDefault(k => k is not null));
-            Text(p, "best_transport", sent.MaxBy(a => Array.IndexOf(TransportRank, a.Transport))!.Transport);
-            foreach (var transport in TransportRank)
-                p.AddWithValue($"n_{transport}", sent.Count(a => a.Transport == transport));
+            // Every sending attempt's transport, in order: the SQL ranks them (transport_rank) and counts them.
+            p.AddWithValue("sent", NpgsqlDbType.Array | NpgsqlDbType.Text, sent.Select(a => a.Transport!).ToArray());
         }
         var offered = samePeer.Select(w => w.Attempt.Observation?.StartTlsOffered).ToList();
         p.AddWithValue("h_offered", NpgsqlDbType.Boolean, (object?)offered.LastOrDefault(o => o is not null) ?? DBNull.Value);
@@ -67,9 +66,6 @@ internal static class PeerHistoryStatement
         p.AddWithValue("h_key_attempts", samePeer.Count(w => HandshakeKey(w) == key));
         return command;
     }
-
-    /// <summary>The order of transport_rank() (migration 0003), weakest first.</summary>
-    private static readonly string[] TransportRank = ["cleartext", "encrypted", "trusted", "verified"];
 
     private static bool Tls(AttemptWrite write) => write.Attempt.Observation?.TlsEstablished == true;
 
@@ -111,13 +107,17 @@ internal static class PeerHistoryStatement
         """;
 
     // best_transport only ever rises: it is the memory that lets the UI and TOFU spot a downgrade. The last_* columns are
-    // the last attempt's that sent mail; the counters add the group's attempts per transport.
+    // the last attempt's that sent mail; excluded.best_transport is the group's best and the counters its attempts per
+    // transport.
     private const string UpsertPeer = $"""
         insert into peers as p (next_hop, name, address, last_transport, last_how, last_reason, last_tls_version, last_tls_cipher,
                            last_spki_sha256, best_transport, last_tlsa_status, last_tlsa_records,
                            attempts_cleartext, attempts_encrypted, attempts_trusted, attempts_verified, {HistoryColumns})
-        values (@next_hop, @name, @address, @transport, @how, @reason, @tls_version, @tls_cipher, @spki, @best_transport,
-                @tlsa_status, @tlsa, @n_cleartext, @n_encrypted, @n_trusted, @n_verified,
+        values (@next_hop, @name, @address, @transport, @how, @reason, @tls_version, @tls_cipher, @spki,
+                (select t from unnest(@sent) t order by transport_rank(t) desc limit 1),
+                @tlsa_status, @tlsa,
+                cardinality(array_positions(@sent, 'cleartext')), cardinality(array_positions(@sent, 'encrypted')),
+                cardinality(array_positions(@sent, 'trusted')), cardinality(array_positions(@sent, 'verified')),
                 {HistoryValues})
         on conflict (name, address) do update set
             next_hop = excluded.next_hop,

@@ -41,22 +41,8 @@ public sealed class RetentionStore
                 returning 1)
             select count(*)::int from gone
             """, retention, limit));
-        batch.BatchCommands.Add(Command("""
-            with gone as (
-                delete from delivery_attempts where id in (
-                    select id from delivery_attempts where started_at < now() - @retention
-                    order by started_at limit @limit for update skip locked)
-                returning 1)
-            select count(*)::int from gone
-            """, retention, limit));
-        batch.BatchCommands.Add(Command("""
-            with gone as (
-                delete from inbound_sessions where id in (
-                    select id from inbound_sessions where started_at < now() - @retention
-                    order by started_at limit @limit for update skip locked)
-                returning 1)
-            select count(*)::int from gone
-            """, retention, limit));
+        batch.BatchCommands.Add(DeleteOlder("delivery_attempts", "started_at", retention, limit));
+        batch.BatchCommands.Add(DeleteOlder("inbound_sessions", "started_at", retention, limit));
         var counts = new int[3];
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past set_config's row
@@ -68,6 +54,16 @@ public sealed class RetentionStore
         }
         return new RetentionSweep(counts[0], counts[1], counts[2]);
     }
+
+    /// <summary>The oldest rows of a table (at most <paramref name="limit"/>) whose time column is older than the retention.</summary>
+    private static NpgsqlBatchCommand DeleteOlder(string table, string column, TimeSpan retention, int limit) => Command($"""
+        with gone as (
+            delete from {table} where id in (
+                select id from {table} where {column} < now() - @retention
+                order by {column} limit @limit for update skip locked)
+            returning 1)
+        select count(*)::int from gone
+        """, retention, limit);
 
     private static NpgsqlBatchCommand Command(string sql, TimeSpan retention, int limit)
     {

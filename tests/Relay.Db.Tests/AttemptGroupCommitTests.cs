@@ -15,7 +15,7 @@ public class AttemptGroupCommitTests(DatabaseFixture fixture) : IClassFixture<Da
     [Fact]
     public async Task No_recipient_is_delivered_before_its_attempts_commit_and_waiting_attempts_share_few_commits()
     {
-        var claimed = await EnqueueAndClaimAsync("stall.example", 20);
+        var claimed = await TestMessages.EnqueueAndClaimAsync(Db, "stall.example", 20);
         // Another session holds a lock every insert into delivery_attempts must wait for: commits stall, as on a slow disk.
         await using var blocker = new NpgsqlConnection(fixture.ConnectionString);
         await blocker.OpenAsync();
@@ -43,7 +43,7 @@ public class AttemptGroupCommitTests(DatabaseFixture fixture) : IClassFixture<Da
     [Fact]
     public async Task An_attempt_the_schema_refuses_fails_alone_and_its_batch_mates_are_recorded()
     {
-        var claimed = await EnqueueAndClaimAsync("poison.example", 10);
+        var claimed = await TestMessages.EnqueueAndClaimAsync(Db, "poison.example", 10);
         await using var blocker = new NpgsqlConnection(fixture.ConnectionString);
         await blocker.OpenAsync();
         await using var hold = await blocker.BeginTransactionAsync();
@@ -68,17 +68,6 @@ public class AttemptGroupCommitTests(DatabaseFixture fixture) : IClassFixture<Da
     private static AttemptRecord Attempt(string nextHop, string peer) =>
         new(nextHop, peer, "127.0.0.20", 25, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(3), "dot", "250 2.0.0 ok", "dane",
             "encrypted", "none", "no-tlsa", TlsVersion: "Tls13");
-
-    private async Task<IReadOnlyList<ClaimedRecipient>> EnqueueAndClaimAsync(string domain, int messages)
-    {
-        for (var i = 0; i < messages; i++)
-            await Db.Queue.EnqueueAsync(TestMessages.Simple(), TestMessages.Recipients(1, domain), CancellationToken.None);
-        // This class has its own database, but its tests run one after the other on it: keep only our domain's rows.
-        var batches = await Db.Queue.ClaimAsync(10_000, TimeSpan.FromMinutes(5), "w", CancellationToken.None);
-        var claimed = batches.Where(b => b.NextHop == domain).SelectMany(b => b.Recipients).ToList();
-        Assert.Equal(messages, claimed.Count);
-        return claimed;
-    }
 
     private async Task<long> CountAsync(string sql)
     {

@@ -61,7 +61,7 @@ public class PeerHistoryBatchTests(DatabaseFixture fixture) : IClassFixture<Data
 
     private async Task RecordOneByOneAsync(string peer, List<AttemptRecord> attempts)
     {
-        var recipients = await EnqueueAndClaimAsync(peer, attempts.Count);
+        var recipients = await TestMessages.EnqueueAndClaimAsync(Db, peer, attempts.Count);
         for (var i = 0; i < attempts.Count; i++)
             await Db.Attempts.RecordAsync(attempts[i] with { PeerName = peer }, [Outcome(attempts[i], recipients[i])], CancellationToken.None);
     }
@@ -70,7 +70,7 @@ public class PeerHistoryBatchTests(DatabaseFixture fixture) : IClassFixture<Data
     /// up behind them and is committed as one batch; returns how many transactions its attempts took.</summary>
     private async Task<long> RecordInOneBatchAsync(string peer, List<AttemptRecord> attempts)
     {
-        var recipients = await EnqueueAndClaimAsync(peer, attempts.Count + 2);
+        var recipients = await TestMessages.EnqueueAndClaimAsync(Db, peer, attempts.Count + 2);
         await using var blocker = new NpgsqlConnection(fixture.ConnectionString);
         await blocker.OpenAsync();
         await using var hold = await blocker.BeginTransactionAsync();
@@ -105,16 +105,6 @@ public class PeerHistoryBatchTests(DatabaseFixture fixture) : IClassFixture<Data
             'keys=' || coalesce((select string_agg(k.spki_sha256 || ':' || k.attempts, ',' order by k.spki_sha256) from peer_keys k where k.peer_id = p.id), '-'))
         from peers p where name = '{peer}'
         """);
-
-    private async Task<IReadOnlyList<ClaimedRecipient>> EnqueueAndClaimAsync(string domain, int messages)
-    {
-        for (var i = 0; i < messages; i++)
-            await Db.Queue.EnqueueAsync(TestMessages.Simple(), TestMessages.Recipients(1, domain), CancellationToken.None);
-        var batches = await Db.Queue.ClaimAsync(10_000, TimeSpan.FromMinutes(5), "w", CancellationToken.None);
-        var claimed = batches.Where(b => b.NextHop == domain).SelectMany(b => b.Recipients).ToList();
-        Assert.Equal(messages, claimed.Count);
-        return claimed;
-    }
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
