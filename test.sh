@@ -25,7 +25,8 @@ for project in tests/*.Tests/*.Tests.csproj; do
         --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
         --results-directory "$results" --blame-hang-timeout 10m >"$results/$name.log" 2>&1; then
     status=1
-    grep -E "^\s+(Failed|Error Message|  at )|error|Test Run Aborted" "$results/$name.log" | head -n 60
+    # The lines after "Error Message:" are the assertion's own words: show them, not only the stack.
+    grep -E -A3 "^\s+(Failed|Error Message)|error|Test Run Aborted" "$results/$name.log" | head -n 80
     [ -f "$results/$name.trx" ] || { echo "$name: no results (the test host crashed?)"; tail -n 30 "$results/$name.log"; }
   fi
   [ -f "$results/$name.trx" ] && echo "$name: $(scripts/trx-summary.sh "$results/$name.trx")"

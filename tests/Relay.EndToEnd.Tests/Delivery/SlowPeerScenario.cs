@@ -58,11 +58,27 @@ internal sealed partial class SlowPeerScenario : IAsyncDisposable
 
     public Task<long> UndeliveredAsync() => Queue.ScalarAsync("select count(*) from recipients where state <> 'delivered'");
 
+    /// <summary>The numbered messages whose recipient the queue has recorded as delivered.</summary>
+    public async Task<IReadOnlySet<string>> RecordedDeliveredAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Queue.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select address from recipients where state = 'delivered'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var markers = new HashSet<string>();
+        while (await reader.ReadAsync())
+            markers.Add(Marker(int.Parse(RecipientNumber().Match(reader.GetString(0)).Groups[1].Value)));
+        return markers;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Queue.DisposeAsync();
         await Peer.DisposeAsync();
     }
+
+    [GeneratedRegex(@"^user(\d+)@")]
+    private static partial Regex RecipientNumber();
 
     [GeneratedRegex(@"Message-ID: <([a-z0-9]+-[0-9a-f]{8}-\d{2})@")]
     private static partial Regex MessageId();
