@@ -145,11 +145,14 @@ public sealed class SmtpClientSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// MAIL FROM and every RCPT TO; pipelined in one write when the server offered PIPELINING (RFC 2920).
-    /// Returns the MAIL reply and one reply per recipient (empty when MAIL failed without pipelining).
+    /// MAIL FROM and every RCPT TO; pipelined in one write when the server offered PIPELINING (RFC 2920), and then with
+    /// DATA at the end of the same group when <paramref name="withData"/> (§3.1: DATA may end a group), which saves the
+    /// round trip to the 354. Returns the MAIL reply, one reply per recipient (empty when MAIL failed without pipelining)
+    /// and the reply to DATA (null when DATA was not sent). After a 354 the caller must send the body
+    /// (<see cref="SendBodyAsync"/>) or, when no recipient was accepted, end the data at once (<see cref="EndEmptyDataAsync"/>).
     /// </summary>
-    public async Task<(ServerReply Mail, IReadOnlyList<ServerReply> Recipients)> EnvelopeAsync(
-        string mailCommand, IReadOnlyList<string> rcptCommands, CancellationToken cancellationToken)
+    public async Task<(ServerReply Mail, IReadOnlyList<ServerReply> Recipients, ServerReply? Data)> EnvelopeAsync(
+        string mailCommand, IReadOnlyList<string> rcptCommands, CancellationToken cancellationToken, bool withData = false)
     {
         MailReply = null;
         if (Capabilities.Pipelining)
@@ -157,19 +160,21 @@ public sealed class SmtpClientSession : IAsyncDisposable
             var batch = new StringBuilder();
             batch.Append(CheckLine(mailCommand)).Append("\r\n");
             foreach (var rcpt in rcptCommands) batch.Append(CheckLine(rcpt)).Append("\r\n");
+            if (withData) batch.Append("DATA\r\n");
             await WriteAsync(ClientStage.Mail, Encoding.UTF8.GetBytes(batch.ToString()), timeouts.Command, cancellationToken).ConfigureAwait(false);
             var mail = MailReply = await ReadReplyAsync(ClientStage.Mail, timeouts.Command, cancellationToken).ConfigureAwait(false);
             var replies = new List<ServerReply>(rcptCommands.Count);
             foreach (var _ in rcptCommands)
                 replies.Add(await ReadReplyAsync(ClientStage.Rcpt, timeouts.Command, cancellationToken).ConfigureAwait(false));
-            return (mail, replies);
+            var data = withData ? await ReadReplyAsync(ClientStage.Data, timeouts.Command, cancellationToken).ConfigureAwait(false) : null;
+            return (mail, replies, data);
         }
         var mailReply = MailReply = await CommandAsync(ClientStage.Mail, mailCommand, timeouts.Command, cancellationToken).ConfigureAwait(false);
-        if (!mailReply.IsPositive) return (mailReply, []);
+        if (!mailReply.IsPositive) return (mailReply, [], null);
         var results = new List<ServerReply>(rcptCommands.Count);
         foreach (var rcpt in rcptCommands)
             results.Add(await CommandAsync(ClientStage.Rcpt, rcpt, timeouts.Command, cancellationToken).ConfigureAwait(false));
-        return (mailReply, results);
+        return (mailReply, results, null);
     }
 
     /// <summary>DATA, then the encoded body (see <see cref="DataEncoder"/>). Returns the reply and the stage it belongs to.</summary>
@@ -177,12 +182,25 @@ public sealed class SmtpClientSession : IAsyncDisposable
     {
         var reply = await CommandAsync(ClientStage.Data, "DATA", timeouts.Command, cancellationToken).ConfigureAwait(false);
         if (reply.Code != 354) return (reply, ClientStage.Data);
+        return (await SendBodyAsync(encodedBody, cancellationToken).ConfigureAwait(false), ClientStage.Dot);
+    }
+
+    /// <summary>After a 354: the encoded body (it ends with the dot line), then the reply to the end of data.</summary>
+    public async Task<ServerReply> SendBodyAsync(byte[] encodedBody, CancellationToken cancellationToken)
+    {
         // RFC 5321 §4.5.3.2.5: the deadline is per data block, so a large message on a slow link is not cut short.
         for (var offset = 0; offset < encodedBody.Length; offset += DataBlockSize)
             await WriteAsync(ClientStage.Dot, encodedBody.AsMemory(offset, Math.Min(DataBlockSize, encodedBody.Length - offset)),
                 timeouts.DataBlock, cancellationToken, $"message data ({offset} of {encodedBody.Length} octets sent; the peer stopped reading)").ConfigureAwait(false);
-        return (await ReadReplyAsync(ClientStage.Dot, timeouts.Dot, cancellationToken).ConfigureAwait(false), ClientStage.Dot);
+        return await ReadReplyAsync(ClientStage.Dot, timeouts.Dot, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A 354 to a pipelined DATA after every recipient was refused (a server should refuse DATA then, and some do not):
+    /// RFC 2920 §3.1 has the client end the data at once with a lone dot, so nothing is sent for nobody.
+    /// </summary>
+    public Task<ServerReply> EndEmptyDataAsync(CancellationToken cancellationToken) =>
+        CommandAsync(ClientStage.Dot, ".", timeouts.Dot, cancellationToken);
 
     public Task<ServerReply> RsetAsync(CancellationToken cancellationToken) =>
         CommandAsync(ClientStage.Mail, "RSET", timeouts.Command, cancellationToken);

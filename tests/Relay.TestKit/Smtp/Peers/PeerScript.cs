@@ -30,6 +30,9 @@ public sealed record PeerScript
     public string MailReply { get; init; } = "250 2.1.0 ok";
     /// <summary>Reply per RCPT address; default 250.</summary>
     public Func<string, string>? RcptReply { get; init; }
+    /// <summary>The reply to the DATA command itself; by default 354 when a transaction is open, else 554. A 354 here is
+    /// given even when no recipient was accepted (a server breaking RFC 2920 §3.1's rule).</summary>
+    public string? DataCommandReply { get; init; }
     /// <summary>Reply after the end of data, given the 1-based count of DATA phases so far on this peer; default 250.</summary>
     public Func<int, string>? DataReply { get; init; }
     /// <summary>Hang up after reading the data instead of replying to the final dot.</summary>

@@ -21,6 +21,7 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
     private readonly Task acceptLoop;
     private readonly ConcurrentQueue<ReceivedMessage> messages = new();
     private readonly ConcurrentQueue<string> transcript = new();
+    private readonly ConcurrentQueue<string> arrivals = new();
     private readonly Lazy<System.Security.Cryptography.X509Certificates.X509Certificate2> certificate;
     private int connections;
     private int dataPhases;
@@ -40,6 +41,9 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
     public IReadOnlyList<ReceivedMessage> Messages => messages.ToArray();
     public int Connections => Volatile.Read(ref connections);
     public IReadOnlyList<string> Transcript => transcript.ToArray();
+    /// <summary>Each command's verb in arrival order, with "+" when more of the client's bytes had already arrived behind
+    /// it: "MAIL+", "RCPT+", "DATA" is a pipelined group that ended with DATA (RFC 2920).</summary>
+    public IReadOnlyList<string> Arrivals => arrivals.ToArray();
     public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate => certificate.Value;
 
     /// <summary>Listens on <paramref name="address"/> (default 127.0.0.1) and <paramref name="port"/> (default: any free port).</summary>
@@ -103,6 +107,7 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
             if (lineBytes is null) return;
             var line = Encoding.UTF8.GetString(lineBytes).TrimEnd('\r', '\n');
             transcript.Enqueue($"#{number} C: {line}");
+            arrivals.Enqueue(line.Split(' ')[0].ToUpperInvariant() + (reader.HasBuffered ? "+" : ""));
             var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
             if (verb == "QUIT") { await Send("221 2.0.0 bye"); return; }
             if (refusedGreeting) { await Send("503 5.5.1 no service here"); continue; }
@@ -180,14 +185,23 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
                     if (mailFrom is not null && reply.StartsWith('2')) recipients.Add(address);
                     break;
                 case "DATA":
-                    if (mailFrom is null || recipients.Count == 0) { await Send("554 5.5.1 no valid recipients"); break; }
-                    await Send("354 go ahead");
+                    var noTransaction = mailFrom is null || recipients.Count == 0;
+                    var dataCommandReply = Script.DataCommandReply ?? (noTransaction ? "554 5.5.1 no valid recipients" : "354 go ahead");
+                    await Send(dataCommandReply);
+                    if (!dataCommandReply.StartsWith("354", StringComparison.Ordinal)) break;
                     var data = new MemoryStream();
                     while (true)
                     {
                         var dataLine = await reader.ReadLineAsync(stop.Token) ?? throw new IOException("client hung up in DATA");
                         data.Write(dataLine);
                         if (dataLine.AsSpan().SequenceEqual(".\r\n"u8)) break;
+                    }
+                    if (mailFrom is null || recipients.Count == 0)
+                    {
+                        // A 354 given against the rules (no valid recipient): whatever came is for nobody.
+                        transcript.Enqueue($"#{number} C: <{data.Length} octets of data with no transaction>");
+                        await Send("554 5.5.1 no valid recipients");
+                        break;
                     }
                     if (Script.DropAtDot) return;
                     var phase = Interlocked.Increment(ref dataPhases);
@@ -226,6 +240,9 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
         private readonly byte[] buffer = new byte[64 * 1024];
         private int start;
         private int end;
+
+        /// <summary>Bytes already read past the last line returned.</summary>
+        public bool HasBuffered => end > start;
 
         public async Task<byte[]?> ReadLineAsync(CancellationToken cancellationToken)
         {
