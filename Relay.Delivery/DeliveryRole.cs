@@ -91,11 +91,15 @@ public sealed class DeliveryRole
                     var batch = batches[i];
                     running.Add(Task.Run(async () =>
                     {
-                        try { await DeliverSafelyAsync(batch, drain.Token).ConfigureAwait(false); }
+                        var settled = false;
+                        try { settled = await DeliverSafelyAsync(batch, drain.Token).ConfigureAwait(false); }
                         finally
                         {
                             slots.Release();
-                            batchDone.Set();
+                            // Only a batch that left something due again (a retry, a lease to expire) can make work sooner
+                            // than the loop's wait: waking for every delivered batch cost an empty claim and a next-due
+                            // query per message on a lightly loaded queue (bench/README.md, latency).
+                            if (!settled) batchDone.Set();
                         }
                     }, CancellationToken.None));
                 }
@@ -124,11 +128,12 @@ public sealed class DeliveryRole
         return batches.Sum(b => b.Recipients.Count);
     }
 
-    private async Task DeliverSafelyAsync(NextHopBatch batch, CancellationToken cancellationToken)
+    /// <summary>True when the batch left nothing due again; false after a failure (its recipients return after the lease).</summary>
+    private async Task<bool> DeliverSafelyAsync(NextHopBatch batch, CancellationToken cancellationToken)
     {
         try
         {
-            await hops.DeliverAsync(batch, cancellationToken).ConfigureAwait(false);
+            return await hops.DeliverAsync(batch, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -139,6 +144,7 @@ public sealed class DeliveryRole
             // The recipients stay leased and come back after the lease: a bug here delays mail, never loses it.
             logger.LogError(e, "delivery: {NextHop} failed unexpectedly", batch.NextHop);
         }
+        return false;
     }
 
     private async Task WaitForWorkAsync(QueueSignal signal, WakeSignal batchDone, CancellationToken cancellationToken)

@@ -43,15 +43,22 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
         public IEnumerable<string> Addresses => Recipients.Select(r => r.Address);
     }
 
-    public async Task DeliverAsync(NextHopBatch batch, CancellationToken cancellationToken)
+    /// <summary>Delivers one claimed batch; true when it left nothing due again (<see cref="LeaseKeeper.Settled"/>).</summary>
+    public async Task<bool> DeliverAsync(NextHopBatch batch, CancellationToken cancellationToken)
+    {
+        await using var keeper = new LeaseKeeper(database, options, logger, batch, cancellationToken);
+        await DeliverAsync(batch, keeper, cancellationToken).ConfigureAwait(false);
+        return keeper.Settled;
+    }
+
+    private async Task DeliverAsync(NextHopBatch batch, LeaseKeeper keeper, CancellationToken cancellationToken)
     {
         // Sessions run on the keeper's token (cancelled if a lease is lost); outcomes are recorded on the
         // caller's, because what a peer already accepted must be written down even then.
-        await using var keeper = new LeaseKeeper(database, options, logger, batch, cancellationToken);
         // Bounces the operator asked for (web UI): the DSN is sent and no peer is tried.
         foreach (var requested in batch.Recipients.Where(r => r.BounceRequested).GroupBy(r => r.QueueId))
         {
-            keeper.Done(requested.Select(r => r.RecipientId));
+            keeper.Done(requested.Select(r => r.RecipientId), final: true);
             await OperatorBounce.BounceAsync(database, options.Hostname, requested.Key, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("{QueueId}: bounced at the operator's request", requested.Key);
         }
@@ -303,7 +310,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                 logger.LogError(e, "{QueueId}: could not enqueue the DSN", pending.Message.QueueId);
             }
         }
-        keeper.Done(outcomes.Select(o => o.RecipientId));
+        keeper.Done(outcomes.Select(o => o.RecipientId), final: outcomes.All(o => o.Result != RecipientResult.Deferred));
         await database.Attempts.RecordAsync(attempt, outcomes, cancellationToken).ConfigureAwait(false);
         foreach (var o in outcomes) DeliveryMetrics.Recipient(RecipientResults.ToWire(o.Result));
         AttemptLog.Write(logger, pending.Message.QueueId, attempt,

@@ -16,6 +16,7 @@ internal sealed class LeaseKeeper : IAsyncDisposable
     private readonly ILogger logger;
     private readonly string nextHop;
     private readonly HashSet<long> pending;
+    private bool deferred;
     private readonly CancellationTokenSource lost;
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
@@ -34,11 +35,24 @@ internal sealed class LeaseKeeper : IAsyncDisposable
     /// <summary>Cancelled when the caller stops or a lease of this batch was lost.</summary>
     public CancellationToken Token => lost.Token;
 
-    /// <summary>Call just before recording these recipients' final outcome: their leases need no renewing.</summary>
-    public void Done(IEnumerable<long> recipientIds)
+    /// <summary>Call just before recording these recipients' outcome: their leases need no renewing.
+    /// <paramref name="final"/>: every one of them is delivered or bounced (none deferred).</summary>
+    public void Done(IEnumerable<long> recipientIds, bool final)
     {
         lock (pending)
+        {
             pending.ExceptWith(recipientIds);
+            if (!final) deferred = true;
+        }
+    }
+
+    /// <summary>
+    /// Every recipient of the batch got a final outcome: the batch leaves nothing that falls due again (no retry, no
+    /// lease to expire), so the delivery loop need not look for work because of it.
+    /// </summary>
+    public bool Settled
+    {
+        get { lock (pending) return pending.Count == 0 && !deferred; }
     }
 
     private async Task RenewLoopAsync()
