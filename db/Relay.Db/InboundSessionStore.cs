@@ -64,6 +64,7 @@ public sealed class InboundSessionStore : IAsyncDisposable
             from unnest(@ids, @helos, @transports, @tls_versions, @tls_ciphers, @spkis, @auths, @messages, @reasons)
                  as e(id, helo, transport, tls_version, tls_cipher, spki, auth, messages, reason)
             where s.id = e.id
+              and s.id = any(@ids) -- an index condition whatever the statistics say (AttemptStatement.UpdateStates)
             """);
         var p = update.Parameters;
         p.AddWithValue("ids", batch.Select(e => e.Id).ToArray());
