@@ -106,13 +106,17 @@ bench_start_relay() { # ROLES LOG NAME=VALUE...
 
 # The relay-rate set-up of profile.sh and pg-profile.sh: an smtp-sink, `relay serve --roles smtp,delivery` with
 # bench.test routed to it (extra NAME=VALUE settings after the defaults win), and a warm-up of 500 messages.
-# Sets sink_port, relay_port and relay_pid.
+# Sets sink_port, relay_port and relay_pid; bench_restart_relay_to_sink starts a fresh relay process the same way.
 bench_relay_to_sink() { # NAME=VALUE...
   sink_port=$(bench_free_port)
   smtp-sink -u nobody "127.0.0.1:$sink_port" 1024 >"$bench_work/sink.log" 2>&1 &
   bench_pids+=($!)
   bench_wait_port "$sink_port" "smtp-sink"
   relay_port=$(bench_free_port)
+  bench_restart_relay_to_sink "$@"
+}
+bench_restart_relay_to_sink() { # NAME=VALUE...
+  [ -z "${relay_pid:-}" ] || bench_stop_pid "$relay_pid"
   bench_start_relay smtp,delivery "$bench_work/relay.log" Relay__Smtp__Listen__0="127.0.0.1:$relay_port" Relay__Domains__0=bench.test \
     Relay__Smtp__ConnectionLimitPerClient=1000 "Relay__Routes__bench.test=[127.0.0.1]:$sink_port" "$@"
   bench_wait_port "$relay_port" "relay"

@@ -7,7 +7,8 @@
 # planning ms, ms per call), timeline.txt (recipients by state every ~3 s after the load) and postgres.log (plans,
 # autovacuum). Takes the build lock for the whole run (~1–2 min).
 #   sudo bench/pg-profile.sh      (env: MESSAGES (20000), OUT, AUTOEXPLAIN, RELAY_BIN, RELAY_DB_EXTRA (appended to the
-#                                 connection string, e.g. ";Options=-c plan_cache_mode=auto" to compare settings))
+#                                 connection string, e.g. ";Options=-c plan_cache_mode=auto" to compare settings),
+#                                 ROUNDS (1; more measure the last of that many loads, each after truncating, as run-all))
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_lock "$@"
@@ -47,7 +48,16 @@ CONF
 "$bench_root/scripts/pg-cluster.sh" start "$bench_pg_dir" "$pg_port" >/dev/null || bench_die "PostgreSQL did not restart"
 bench_psql relay "create extension pg_stat_statements" >/dev/null
 
+undelivered() { bench_psql relay "select count(*) from recipients where state <> 'delivered'"; }
 bench_relay_to_sink Relay__Database="$RELAY_DB${RELAY_DB_EXTRA:-}"
+# ROUNDS > 1: the loads before the measured one leave the database as run-all does between its runs: every table
+# truncated, its statistics kept from the last load, and a fresh relay process.
+for _ in $(seq 2 "${ROUNDS:-1}"); do
+  SOURCE_FLAGS=-d bench_smtp_source "$relay_port" 20 "$messages" "$bench_work/smtp-source.log" || bench_die "smtp-source failed"
+  for _ in $(seq 600); do [ "$(undelivered)" = 0 ] && break; sleep 0.1; done
+  bench_psql relay "truncate messages, recipients, delivery_attempts, attempt_recipients, peers, inbound_sessions restart identity cascade" >/dev/null
+  bench_restart_relay_to_sink Relay__Database="$RELAY_DB${RELAY_DB_EXTRA:-}"
+done
 bench_psql relay "select pg_stat_statements_reset()" >/dev/null
 
 read -r relay_cpu0 pg_cpu0 < <(cpu_seconds)
@@ -56,14 +66,14 @@ SOURCE_FLAGS=-d bench_smtp_source "$relay_port" 20 "$messages" "$bench_work/smtp
 accepted=$(bench_now)
 read -r relay_cpu1 pg_cpu1 < <(cpu_seconds)
 for tick in $(seq 600); do
-  [ "$(bench_psql relay "select count(*) from recipients where state <> 'delivered'")" = 0 ] && break
+  [ "$(undelivered)" = 0 ] && break
   sleep 0.1
   [ $((tick % 20)) = 0 ] && bench_psql relay "select to_char(clock_timestamp(), 'HH24:MI:SS') || ' ' ||
     string_agg(state || ' ' || n, ', ' order by state) from (select state, count(*) n from recipients group by state) s" >>"$out/timeline.txt"
 done
 end=$(bench_now)
 read -r relay_cpu2 pg_cpu2 < <(cpu_seconds)
-left=$(bench_psql relay "select count(*) from recipients where state <> 'delivered'")
+left=$(undelivered)
 bench_psql relay "select calls, round(total_exec_time::numeric) exec_ms, round(total_plan_time::numeric) plan_ms,
     round(((total_exec_time + total_plan_time) / greatest(calls, 1))::numeric, 3) ms_per_call,
     left(regexp_replace(query, '\s+', ' ', 'g'), 120)
