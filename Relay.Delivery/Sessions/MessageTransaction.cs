@@ -63,8 +63,7 @@ public static class MessageTransaction
                 await client.EnvelopeAsync(mail.ToString(), rcpts, cancellationToken, withData: caps.Pipelining).ConfigureAwait(false);
             if (!mailReply.IsPositive)
             {
-                var reset = await TryEndEmptyDataAsync(client, dataCommandReply, cancellationToken).ConfigureAwait(false)
-                            && await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+                var reset = await TryAbandonAsync(client, dataCommandReply, cancellationToken).ConfigureAwait(false);
                 return new TransactionResult(report with { Recipients = recipients.Select(r => RecipientReply.From(r.Address, mailReply)).ToArray() },
                     mailReply.ToString(), reset);
             }
@@ -73,8 +72,7 @@ public static class MessageTransaction
                 if (!rcptReplies[i].IsPositive) replies[i] = RecipientReply.From(recipients[i].Address, rcptReplies[i]);
             if (replies.All(r => r is not null))
             {
-                var reset = await TryEndEmptyDataAsync(client, dataCommandReply, cancellationToken).ConfigureAwait(false)
-                            && await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
+                var reset = await TryAbandonAsync(client, dataCommandReply, cancellationToken).ConfigureAwait(false);
                 return new TransactionResult(report with { Recipients = replies! }, replies[^1]!.Text!, reset);
             }
 
@@ -125,14 +123,21 @@ public static class MessageTransaction
     private static bool Ascii(string text) => text.All(char.IsAscii);
 
     /// <summary>
-    /// A pipelined DATA that got 354 although no transaction is worth sending (MAIL or every RCPT refused): the lone dot
-    /// ends it, and its reply is not a delivery. False when the session cannot be trusted to be clean afterwards.
+    /// Ends a transaction that has nothing to send (MAIL or every RCPT refused): a pipelined DATA that got 354 anyway is
+    /// ended with the lone dot (its reply is not a delivery), then RSET. False when the session cannot be trusted to be
+    /// clean for the next MAIL.
     /// </summary>
-    private static async Task<bool> TryEndEmptyDataAsync(SmtpClientSession client, ServerReply? dataCommandReply, CancellationToken cancellationToken)
+    private static async Task<bool> TryAbandonAsync(SmtpClientSession client, ServerReply? dataCommandReply, CancellationToken cancellationToken)
     {
-        if (dataCommandReply is not { Code: 354 }) return true;
-        try { return (await client.EndEmptyDataAsync(cancellationToken).ConfigureAwait(false)).Code != 421; }
-        catch (SmtpClientException) { return false; }
+        if (dataCommandReply is { Code: 354 })
+        {
+            try
+            {
+                if ((await client.EndEmptyDataAsync(cancellationToken).ConfigureAwait(false)).Code == 421) return false;
+            }
+            catch (SmtpClientException) { return false; }
+        }
+        return await TryRsetAsync(client, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>RSET after a failed transaction; false when the session cannot be trusted to be clean for the next MAIL.</summary>
