@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 using Relay.Smtp.Protocol;
@@ -68,14 +69,11 @@ public static class CommandParser
 
     public static string Name(SmtpVerb verb) => verb == SmtpVerb.StartTls ? "STARTTLS" : verb.ToString().ToUpperInvariant();
 
-    private static bool TryVerb(string word, out SmtpVerb verb)
-    {
-        verb = default;
-        if (word.Length is < 4 or > 8) return false;
-        foreach (var candidate in Enum.GetValues<SmtpVerb>())
-            if (word.Equals(Name(candidate), StringComparison.OrdinalIgnoreCase)) { verb = candidate; return true; }
-        return false;
-    }
+    // Built once: matching each command line against every verb's name made two strings per verb per line.
+    private static readonly FrozenDictionary<string, SmtpVerb> Verbs =
+        Enum.GetValues<SmtpVerb>().ToFrozenDictionary(Name, v => v, StringComparer.OrdinalIgnoreCase);
+
+    private static bool TryVerb(string word, out SmtpVerb verb) => Verbs.TryGetValue(word, out verb);
 
     private static CommandParse ParseMail(string argument, bool nonAscii)
     {
