@@ -30,7 +30,13 @@ public sealed class ClientRates(SmtpListenerOptions options, Func<TimeSpan>? clo
 
     public int Tracked { get { lock (_clients) return _clients.Count; } }
 
-    public bool IsExempt(IPAddress client) => _exceptions.Any(n => n.Contains(Normal(client)));
+    public bool IsExempt(IPAddress client)
+    {
+        // A loop, not Any(lambda): this runs for every connection and MAIL, and the lambda's closure was an allocation each time.
+        client = Normal(client);
+        for (var i = 0; i < _exceptions.Count; i++) if (_exceptions[i].Contains(client)) return true;
+        return false;
+    }
 
     /// <summary>Counts a new connection; true when it is over Relay:Smtp:ConnectionRateLimit for this minute.</summary>
     public bool ConnectionOverLimit(IPAddress client) =>

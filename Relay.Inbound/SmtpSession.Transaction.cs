@@ -19,6 +19,8 @@ internal sealed partial class SmtpSession
     {
         if (_content is null) return;
         _memory.Release(_content.Reserved);
+        // The queued message holds its own copy (ReceivedHeader.Prepend), so the reader's buffer can go back now.
+        _content.Release();
         _content = null;
     }
 

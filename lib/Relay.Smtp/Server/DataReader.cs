@@ -42,7 +42,11 @@ public sealed class DataReader
     private readonly DataReaderOptions _options;
     private readonly bool _dotTransparency;
     private readonly bool _binary;
-    private readonly ArrayBufferWriter<byte> _body = new(4096);
+    // Rented while the message is read and given back by Release: a message's content is copied once more when its
+    // Received: field is prepended, and growing an array of its own here was most of what a session allocated.
+    private byte[] _body = [];
+    private int _length;
+    private bool _released;
     private State _state = State.LineStart;
     private int _lineLength;
 
@@ -63,7 +67,15 @@ public sealed class DataReader
     public bool Ended { get; private set; }
 
     /// <summary>The stored content (empty when a limit was hit: nothing of a refused message is kept).</summary>
-    public ReadOnlyMemory<byte> Body => Error == DataError.None ? _body.WrittenMemory : ReadOnlyMemory<byte>.Empty;
+    public ReadOnlyMemory<byte> Body => Error == DataError.None ? _body.AsMemory(0, _length) : ReadOnlyMemory<byte>.Empty;
+
+    /// <summary>Gives the buffer back to the pool: <see cref="Body"/> must not be used after this, and nothing more may be fed.</summary>
+    public void Release()
+    {
+        var body = _body;
+        (_body, _length, _released) = ([], 0, true);
+        if (body.Length > 0) ArrayPool<byte>.Shared.Return(body);
+    }
 
     /// <summary>
     /// Consumes octets. Returns how many were consumed; in DATA mode, consumption stops right after the
@@ -167,6 +179,15 @@ public sealed class DataReader
             if (!reserve(step)) { Error = DataError.NoMemory; return; }
             Reserved += step;
         }
-        _body.Write(bytes);
+        if (_released) throw new InvalidOperationException("DataReader used after Release");
+        if (_length + bytes.Length > _body.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(4096, 2 * (_length + bytes.Length)));
+            _body.AsSpan(0, _length).CopyTo(larger);
+            if (_body.Length > 0) ArrayPool<byte>.Shared.Return(_body);
+            _body = larger;
+        }
+        bytes.CopyTo(_body.AsSpan(_length));
+        _length += bytes.Length;
     }
 }

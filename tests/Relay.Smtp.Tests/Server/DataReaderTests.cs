@@ -183,4 +183,22 @@ public class DataReaderTests
         Assert.Equal(0, HeaderScanner.HeaderLength("\r\nbody\r\n"u8));
         Assert.Equal(13, HeaderScanner.HeaderLength("Subject: hi\r\n"u8));
     }
+
+    [Fact]
+    public void A_large_message_grows_the_rented_buffer_without_losing_an_octet_and_a_released_reader_takes_no_more()
+    {
+        var random = new Random(7);
+        var lines = Enumerable.Range(0, 2_000).Select(i => new string((char)('a' + random.Next(26)), random.Next(0, 200))).ToArray();
+        var reader = new DataReader(Defaults, dotTransparency: true);
+        foreach (var line in lines) reader.Feed(B(line + "\r\n"));
+        reader.Feed(B(".\r\n"));
+        Assert.True(reader.Ended);
+        Assert.Equal(string.Concat(lines.Select(l => l + "\r\n")), S(reader.Body));
+
+        reader.Release();
+        Assert.True(reader.Body.IsEmpty);
+        var released = new DataReader(Defaults, dotTransparency: false);
+        released.Release();
+        Assert.Throws<InvalidOperationException>(() => released.Feed(B("x")));
+    }
 }
