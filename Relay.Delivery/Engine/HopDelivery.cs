@@ -123,8 +123,13 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
         string? lastPeer = null;
         AttemptReport? lastFailure = null;
         var lastStarted = DateTimeOffset.UtcNow;
-        foreach (var target in hop.Targets)
+        // A parked session the peer closed unseen (after our check, before its reply) gives its message to a fresh
+        // session once per batch; after that every reused session is probed with RSET again.
+        var unprobedReuse = true;
+        for (var t = 0; t < hop.Targets.Count; t++)
         {
+            var target = hop.Targets[t];
+            var again = false;
             if (pending.Count == 0) break;
             if (sessionToken.IsCancellationRequested) break;
             var key = SessionKey.For(hop.NextHop, target, requireTls);
@@ -141,7 +146,11 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                 // was parked must stop it from carrying more mail.
                 var facts = await networkLayer.PrepareAsync(target.Name, target.Address, target.Port, sessionToken).ConfigureAwait(false);
                 session = slot.Reused;
-                if (session is not null && (!OutcomeClassifier.NetworkAllows(facts).Allowed || !await StillUsableAsync(session, sessionToken).ConfigureAwait(false)))
+                // A parked session from which nothing has come (no 421, no FIN, no reset) carries mail without a round
+                // trip first: it was left clean (after a final reply, or RSET). Anything else is probed with RSET.
+                var probe = session is not null && !(unprobedReuse && session.Client.PeerSilent);
+                if (session is not null && (!OutcomeClassifier.NetworkAllows(facts).Allowed
+                                            || (probe && !await StillUsableAsync(session, sessionToken).ConfigureAwait(false))))
                 {
                     // Gone while parked (peer timeout, 421) or no longer allowed: not an attempt; connect afresh (or not) on this slot.
                     await session.DisposeAsync().ConfigureAwait(false);
@@ -192,6 +201,17 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                     clean = false;
                     var result = await MessageTransaction.RunAsync(session, p.Message, p.Recipients, sessionToken).ConfigureAwait(false);
                     clean = result.SessionUsable;
+                    if (slot.Reused == session && !probe && result.ClosedBeforeMail && !sessionToken.IsCancellationRequested)
+                    {
+                        // Gone while parked after all (it closed between our check and MAIL): as a failed RSET would have
+                        // been, not an attempt; the message goes first on a fresh session to this peer.
+                        logger.LogDebug("{NextHop}: the reused session to {Peer}[{Address}] was closed before MAIL; connecting again",
+                            hop.NextHop, target.Name, target.Address);
+                        pending.Insert(0, p);
+                        (clean, again, unprobedReuse) = (false, true, false);
+                        break;
+                    }
+                    probe = true; // only a session's first transaction after parking can meet a peer that left unseen
                     // The session's own target: a reused session records what it was opened and judged with, never more.
                     var outcome = OutcomeClassifier.Classify(session.Target.Plan, result.Report);
                     var row = AttemptRows.ForPeer(hop, session.Target, transactionStarted, result.Report, outcome, result.Reply);
@@ -204,6 +224,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                 // Usable and between transactions: parked for the next batch to this hop (closed with QUIT after SessionIdle).
                 await sessions.ReleaseAsync(slot, key, session, clean).ConfigureAwait(false);
             }
+            if (again) t--;
         }
 
         if (pending.Count == 0) return;

@@ -10,7 +10,12 @@ namespace Relay.Delivery.Sessions;
 /// reply, whether MAIL FROM was accepted), and the last reply for the attempt row. <see cref="SessionUsable"/> is
 /// false when the connection is gone or cannot be trusted to be clean for the next MAIL.
 /// </summary>
-public sealed record TransactionResult(AttemptReport Report, string Reply, bool SessionUsable);
+public sealed record TransactionResult(AttemptReport Report, string Reply, bool SessionUsable)
+{
+    /// <summary>The session ended before the peer took MAIL: no reply at all, or 421 to MAIL. Nothing was accepted, so a
+    /// session reused without a probe may hand the message to a fresh one instead of recording an attempt.</summary>
+    public bool ClosedBeforeMail { get; init; }
+}
 
 /// <summary>
 /// MAIL, RCPT and DATA (one pipelined group when offered) for one message over an established session. It records the reply that
@@ -65,7 +70,7 @@ public static class MessageTransaction
             {
                 var reset = await TryAbandonAsync(client, dataCommandReply, cancellationToken).ConfigureAwait(false);
                 return new TransactionResult(report with { Recipients = recipients.Select(r => RecipientReply.From(r.Address, mailReply)).ToArray() },
-                    mailReply.ToString(), reset);
+                    mailReply.ToString(), reset) { ClosedBeforeMail = mailReply.Code == 421 };
             }
             report = report with { Stage = ClientStage.Rcpt, MailAccepted = true };
             for (var i = 0; i < recipients.Count; i++)
@@ -107,7 +112,7 @@ public static class MessageTransaction
             return new TransactionResult(lost with
             {
                 Recipients = recipients.Select((r, i) => replies[i] ?? new RecipientReply(r.Address, null)).ToArray(),
-            }, $"{e.Stage.ToWire()}: {e.Message}", false);
+            }, $"{e.Stage.ToWire()}: {e.Message}", false) { ClosedBeforeMail = client.MailReply is null };
         }
     }
 

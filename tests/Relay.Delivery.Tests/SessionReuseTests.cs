@@ -52,7 +52,7 @@ public class SessionReuseTests
     }
 
     [Fact]
-    public async Task A_second_batch_within_the_idle_time_rides_the_same_session_after_RSET_records_the_same_outcome_and_QUIT_ends_it_at_shutdown()
+    public async Task A_second_batch_within_the_idle_time_rides_the_same_session_without_a_probe_records_the_same_outcome_and_QUIT_ends_it_at_shutdown()
     {
         await using var h = await Harness.CreateAsync();
         await using var peer = ScriptedSmtpPeer.Start(new PeerScript { Name = "mx.reuse.test" }); // STARTTLS, self-signed
@@ -71,7 +71,8 @@ public class SessionReuseTests
         var commands = peer.Transcript.Where(l => l.StartsWith("#1 C: ", StringComparison.Ordinal)).Select(l => l[6..]).ToList();
         var mails = commands.Select((c, i) => (c, i)).Where(x => x.c.StartsWith("MAIL", StringComparison.Ordinal)).Select(x => x.i).ToList();
         Assert.Equal(2, mails.Count);
-        Assert.Contains(commands.Skip(mails[0]).Take(mails[1] - mails[0]), c => c == "RSET"); // the liveness check on reuse
+        // Nothing came from the peer while the session was parked, so no RSET round trip before the second MAIL.
+        Assert.DoesNotContain(commands.Skip(mails[0]).Take(mails[1] - mails[0]), c => c == "RSET");
         Assert.DoesNotContain("QUIT", commands);
 
         // The reused session records what it was opened with: the same transport, how, TLS details.
@@ -157,6 +158,32 @@ public class SessionReuseTests
         Assert.Equal(["carol@drop.test"], Assert.Single(second.Messages).Recipients);
         var attempt = Assert.Single((await h.ShowAsync(two)).Attempts); // the failed RSET was no attempt
         Assert.Equal("dot", attempt.Stage);
+        await stop.CancelAsync();
+        await engine.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_parked_session_the_peer_closes_just_before_MAIL_hands_the_message_to_a_new_connection_without_an_attempt()
+    {
+        await using var h = await Harness.CreateAsync();
+        // The second MAIL on a connection gets no reply, only the hang-up: to Relay the session looked alive when it
+        // took it (nothing had come), so only MAIL can find out; the message then goes over connection 2.
+        await using var peer = ScriptedSmtpPeer.Start(new PeerScript { OfferStartTls = false, DropAtMail = n => n == 2 });
+        var options = Harness.Options(("race.test", peer.Route)) with { SessionIdle = TimeSpan.FromSeconds(30) };
+        using var stop = new CancellationTokenSource();
+        var engine = h.Role(options).RunAsync(stop.Token);
+
+        var one = await h.EnqueueAsync(Sender, ["bob@race.test"]);
+        await WaitForStateAsync(h, one, "delivered");
+        var two = await h.EnqueueAsync(Sender, ["carol@race.test"]);
+        await WaitForStateAsync(h, two, "delivered");
+
+        Assert.Equal([(1, "bob@race.test"), (2, "carol@race.test")], peer.Messages.Select(m => (m.Connection, m.Recipients.Single())).ToArray());
+        Assert.Equal(2, peer.Transcript.Count(l => l.StartsWith("#1 C: MAIL", StringComparison.Ordinal))); // it did ride the parked one first
+        Assert.DoesNotContain(peer.Transcript, l => l.StartsWith("#1 C: RSET", StringComparison.Ordinal));
+        var attempt = Assert.Single((await h.ShowAsync(two)).Attempts); // the lost MAIL was no attempt
+        Assert.Equal("dot", attempt.Stage);
+        Assert.Equal("carol@race.test", attempt.Recipients.Single().Address);
         await stop.CancelAsync();
         await engine.WaitAsync(TimeSpan.FromSeconds(30));
     }

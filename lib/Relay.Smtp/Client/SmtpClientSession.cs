@@ -39,6 +39,21 @@ public sealed class SmtpClientSession : IAsyncDisposable
     /// later RCPT reply breaks the session, the caller still knows whether a mail transaction had begun.</summary>
     public ServerReply? MailReply { get; private set; }
 
+    /// <summary>
+    /// Nothing has come from the peer since its last reply: no octets of ours unread, and the socket neither readable nor
+    /// closed (a 421, a FIN or a reset would make it readable). What a parked session is checked with before it carries
+    /// mail again, instead of a round trip; a peer that closes just after this check is seen at the next reply.
+    /// </summary>
+    public bool PeerSilent
+    {
+        get
+        {
+            if (start < end) return false;
+            try { return !socket.Poll(0, SelectMode.SelectRead); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return false; }
+        }
+    }
+
     public static async Task<SmtpClientSession> ConnectAsync(IPEndPoint endpoint, SmtpClientTimeouts timeouts, CancellationToken cancellationToken)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

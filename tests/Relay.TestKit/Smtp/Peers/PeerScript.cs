@@ -37,4 +37,7 @@ public sealed record PeerScript
     public Func<int, string>? DataReply { get; init; }
     /// <summary>Hang up after reading the data instead of replying to the final dot.</summary>
     public bool DropAtDot { get; init; }
+    /// <summary>Hang up without a reply to MAIL, given the 1-based count of MAIL commands on this connection: a peer that
+    /// closed a session the client had parked, the instant before the client used it again.</summary>
+    public Func<int, bool>? DropAtMail { get; init; }
 }

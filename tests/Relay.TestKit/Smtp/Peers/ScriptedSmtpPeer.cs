@@ -85,6 +85,7 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
         string? tlsProtocol = null;
         string? mailFrom = null;
         var recipients = new List<string>();
+        var mails = 0; // MAIL commands on this connection (Script.DropAtMail)
 
         async Task Send(string text)
         {
@@ -175,6 +176,7 @@ public sealed class ScriptedSmtpPeer : IAsyncDisposable
                     recipients.Clear();
                     break;
                 case "MAIL":
+                    if (Script.DropAtMail?.Invoke(++mails) == true) return;
                     await Send(Script.MailReply);
                     if (Script.MailReply.StartsWith('2')) { mailFrom = Between(line, '<', '>'); recipients.Clear(); }
                     break;
