@@ -44,9 +44,14 @@ public sealed class DataReader
     private readonly bool _binary;
     // Rented while the message is read and given back by Release: a message's content is copied once more when its
     // Received: field is prepended, and growing an array of its own here was most of what a session allocated.
+    // Only buffers up to PooledLimit come from the pool: a large message's buffer kept in the shared pool afterwards would
+    // be memory outside Relay:Smtp:DataMemoryLimit's count.
     private byte[] _body = [];
+    private bool _pooled;
     private int _length;
     private bool _released;
+
+    public const int PooledLimit = 1024 * 1024;
     private State _state = State.LineStart;
     private int _lineLength;
 
@@ -72,9 +77,9 @@ public sealed class DataReader
     /// <summary>Gives the buffer back to the pool: <see cref="Body"/> must not be used after this, and nothing more may be fed.</summary>
     public void Release()
     {
-        var body = _body;
-        (_body, _length, _released) = ([], 0, true);
-        if (body.Length > 0) ArrayPool<byte>.Shared.Return(body);
+        var (body, pooled) = (_body, _pooled);
+        (_body, _pooled, _length, _released) = ([], false, 0, true);
+        if (pooled) ArrayPool<byte>.Shared.Return(body);
     }
 
     /// <summary>
@@ -170,6 +175,7 @@ public sealed class DataReader
 
     private void Emit(ReadOnlySpan<byte> bytes)
     {
+        if (_released) throw new InvalidOperationException("DataReader used after Release");
         StoredOctets += bytes.Length;
         if (Error != DataError.None) return;
         if (StoredOctets > _options.MaxSize) { Error = DataError.TooBig; return; }
@@ -179,13 +185,14 @@ public sealed class DataReader
             if (!reserve(step)) { Error = DataError.NoMemory; return; }
             Reserved += step;
         }
-        if (_released) throw new InvalidOperationException("DataReader used after Release");
         if (_length + bytes.Length > _body.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(4096, 2 * (_length + bytes.Length)));
+            var size = Math.Max(4096, 2L * (_length + bytes.Length));
+            var pooled = size <= PooledLimit;
+            var larger = pooled ? ArrayPool<byte>.Shared.Rent((int)size) : GC.AllocateUninitializedArray<byte>((int)Math.Min(size, Array.MaxLength));
             _body.AsSpan(0, _length).CopyTo(larger);
-            if (_body.Length > 0) ArrayPool<byte>.Shared.Return(_body);
-            _body = larger;
+            if (_pooled) ArrayPool<byte>.Shared.Return(_body);
+            (_body, _pooled) = (larger, pooled);
         }
         bytes.CopyTo(_body.AsSpan(_length));
         _length += bytes.Length;

@@ -197,6 +197,17 @@ public class DataReaderTests
 
         reader.Release();
         Assert.True(reader.Body.IsEmpty);
+        // Past DataReader.PooledLimit the buffer is the reader's own, and Release leaves it to the collector.
+        var large = new DataReader(new DataReaderOptions(10_000_000), dotTransparency: false);
+        var chunk = B(new string('y', 998) + "\r\n");
+        for (var i = 0; i < 1_500; i++) large.Feed(chunk);
+        large.Complete();
+        Assert.Equal(DataError.None, large.Error);
+        Assert.Equal(1_500 * chunk.Length, large.Body.Length);
+        Assert.Equal(-1, large.Body.Span.IndexOfAnyExcept("y\r\n"u8));
+        large.Release();
+        Assert.True(large.Body.IsEmpty);
+
         var released = new DataReader(Defaults, dotTransparency: false);
         released.Release();
         Assert.Throws<InvalidOperationException>(() => released.Feed(B("x")));
