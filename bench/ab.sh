@@ -16,21 +16,6 @@ bench_build
 default_relay=$relay
 bench_start_pg
 
-# CPU seconds (user + system) of one process and of every postgres process.
-cpu() {
-  python3 - "$1" <<'PY'
-import os, sys
-tick = os.sysconf("SC_CLK_TCK"); relay = postgres = 0.0
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try: stat = open(f"/proc/{pid}/stat").read()
-    except OSError: continue
-    seconds = sum(int(f) for f in stat[stat.rindex(")") + 2:].split()[11:13]) / tick
-    if pid == sys.argv[1]: relay += seconds
-    elif stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"): postgres += seconds
-print(f"{relay:.2f} {postgres:.2f}")
-PY
-}
-
 messages=${MESSAGES:-20000}
 for round in $(seq "${ROUNDS:-2}"); do
   for variant in $VARIANTS; do
@@ -52,11 +37,11 @@ for round in $(seq "${ROUNDS:-2}"); do
       Relay__Smtp__ConnectionLimitPerClient=1000 ${settings[@]+"${settings[@]}"}
     bench_wait_port "$relay_port" relay
     bench_smtp_source "$relay_port" 20 "${WARMUP:-200}" "$bench_work/warm-up.log" || bench_die "$name: warm-up failed"
-    set -- $(cpu "$relay_pid"); relay0=$1 pg0=$2
+    set -- $(bench_cpu_seconds "$relay_pid"); relay0=$1 pg0=$2
     start=$(bench_now)
     bench_smtp_source "$relay_port" 20 "$messages" "$bench_work/smtp-source.log" || bench_die "$name: smtp-source failed"
     end=$(bench_now)
-    set -- $(cpu "$relay_pid"); relay1=$1 pg1=$2
+    set -- $(bench_cpu_seconds "$relay_pid"); relay1=$1 pg1=$2
     set -- $(bench_rate "$messages" "$start" "$end")
     echo "round $round $name: $2 msg/s, Relay $(awk -v a="$relay0" -v b="$relay1" 'BEGIN { printf "%.1f", b - a }') CPU s," \
       "PostgreSQL $(awk -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.1f", b - a }') CPU s"

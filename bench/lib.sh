@@ -210,6 +210,21 @@ bench_postfix_queued() { # DIR [SUBQUEUE...]: message files in those queues (def
   echo "$n"
 }
 
+# CPU seconds (user + system, with reaped children) of the relay process PID and of every postgres process: "RELAY PG".
+bench_cpu_seconds() { # PID
+  python3 - "$1" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK"); relay = postgres = 0.0
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try: stat = open(f"/proc/{pid}/stat").read()
+    except OSError: continue
+    fields = stat[stat.rindex(")") + 2:].split()
+    seconds = sum(int(f) for f in fields[11:15]) / tick
+    if pid == sys.argv[1]: relay += seconds
+    elif stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"): postgres += seconds
+print(f"{relay:.2f} {postgres:.2f}")
+PY
+}
 bench_now() { date +%s.%N; }
 bench_rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { s = b - a; printf "%.2f %.0f", s, (s > 0 ? n / s : 0) }'; }
 

@@ -19,22 +19,6 @@ out=${OUT:-/tmp/relay-pg-profile}
 mkdir -p "$out"
 : >"$out/timeline.txt"
 
-# CPU seconds (user + system, with reaped children) of the relay process and of every postgres process.
-cpu_seconds() {
-  python3 - "$relay_pid" <<'PY'
-import os, sys
-tick = os.sysconf("SC_CLK_TCK"); relay = postgres = 0.0
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try: stat = open(f"/proc/{pid}/stat").read()
-    except OSError: continue
-    fields = stat[stat.rindex(")") + 2:].split()
-    seconds = sum(int(f) for f in fields[11:15]) / tick
-    if pid == sys.argv[1]: relay += seconds
-    elif stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"): postgres += seconds
-print(f"{relay:.1f} {postgres:.1f}")
-PY
-}
-
 bench_build
 bench_start_pg
 cat >>"$bench_pg_dir/data/postgresql.conf" <<CONF
@@ -60,11 +44,11 @@ for _ in $(seq 2 "${ROUNDS:-1}"); do
 done
 bench_psql relay "select pg_stat_statements_reset()" >/dev/null
 
-read -r relay_cpu0 pg_cpu0 < <(cpu_seconds)
+read -r relay_cpu0 pg_cpu0 < <(bench_cpu_seconds "$relay_pid")
 start=$(bench_now)
 SOURCE_FLAGS=-d bench_smtp_source "$relay_port" 20 "$messages" "$bench_work/smtp-source.log" || bench_die "smtp-source failed"
 accepted=$(bench_now)
-read -r relay_cpu1 pg_cpu1 < <(cpu_seconds)
+read -r relay_cpu1 pg_cpu1 < <(bench_cpu_seconds "$relay_pid")
 for tick in $(seq 600); do
   [ "$(undelivered)" = 0 ] && break
   sleep 0.1
@@ -72,7 +56,7 @@ for tick in $(seq 600); do
     string_agg(state || ' ' || n, ', ' order by state) from (select state, count(*) n from recipients group by state) s" >>"$out/timeline.txt"
 done
 end=$(bench_now)
-read -r relay_cpu2 pg_cpu2 < <(cpu_seconds)
+read -r relay_cpu2 pg_cpu2 < <(bench_cpu_seconds "$relay_pid")
 left=$(undelivered)
 bench_psql relay "select calls, round(total_exec_time::numeric) exec_ms, round(total_plan_time::numeric) plan_ms,
     round(((total_exec_time + total_plan_time) / greatest(calls, 1))::numeric, 3) ms_per_call,
