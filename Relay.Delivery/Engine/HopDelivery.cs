@@ -148,13 +148,14 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                 session = slot.Reused;
                 // A parked session from which nothing has come (no 421, no FIN, no reset) carries mail without a round
                 // trip first: it was left clean (after a final reply, or RSET). Anything else is probed with RSET.
-                var probe = session is not null && !(unprobedReuse && session.Client.PeerSilent);
+                var unprobed = session is not null && unprobedReuse && session.Client.PeerSilent;
                 if (session is not null && (!OutcomeClassifier.NetworkAllows(facts).Allowed
-                                            || (probe && !await StillUsableAsync(session, sessionToken).ConfigureAwait(false))))
+                                            || (!unprobed && !await StillUsableAsync(session, sessionToken).ConfigureAwait(false))))
                 {
                     // Gone while parked (peer timeout, 421) or no longer allowed: not an attempt; connect afresh (or not) on this slot.
                     await session.DisposeAsync().ConfigureAwait(false);
                     session = null;
+                    unprobed = false;
                 }
                 if (session is null)
                 {
@@ -201,7 +202,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                     clean = false;
                     var result = await MessageTransaction.RunAsync(session, p.Message, p.Recipients, sessionToken).ConfigureAwait(false);
                     clean = result.SessionUsable;
-                    if (slot.Reused == session && !probe && result.ClosedBeforeMail && !sessionToken.IsCancellationRequested)
+                    if (unprobed && result.ClosedBeforeMail && !sessionToken.IsCancellationRequested)
                     {
                         // Gone while parked after all (it closed between our check and MAIL): as a failed RSET would have
                         // been, not an attempt; the message goes first on a fresh session to this peer.
@@ -211,7 +212,7 @@ public sealed class HopDelivery(RelayDatabase database, HopPlanner planner, Deli
                         (clean, again, unprobedReuse) = (false, true, false);
                         break;
                     }
-                    probe = true; // only a session's first transaction after parking can meet a peer that left unseen
+                    unprobed = false; // only a session's first transaction after parking can meet a peer that left unseen
                     // The session's own target: a reused session records what it was opened and judged with, never more.
                     var outcome = OutcomeClassifier.Classify(session.Target.Plan, result.Report);
                     var row = AttemptRows.ForPeer(hop, session.Target, transactionStarted, result.Report, outcome, result.Reply);
